@@ -1,0 +1,27 @@
+import { defineConfig } from 'tsup';
+
+// Two builds: the library (ESM + CJS + types) and the executables (ESM only).
+// Worker entry points are separate files because worker threads load them by path.
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    platform: 'node',
+  },
+  {
+    entry: {
+      'cli/main': 'src/cli/main.ts',
+      'bench/main': 'bench/main.ts',
+      'bench/hammer-worker': 'bench/hammer-worker.ts',
+    },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+]);

@@ -141,7 +141,9 @@ export type RefusalReason =
   /** A limit can never admit this message (cost above its count, or no allowed send window at all). */
   | 'never'
   /** The store's bounded state for one key is full of live entries (fail closed). */
-  | 'capacity';
+  | 'capacity'
+  /** This id was admitted and then cancelled; ids are never reused. */
+  | 'cancelled';
 
 export type Decision =
   | {
@@ -161,3 +163,34 @@ export type Decision =
       readonly retryAt: Millis | null;
       readonly duplicate: boolean;
     };
+
+/** One committed send, as a store records it: what an independent checker needs. */
+export interface CommittedSend {
+  readonly id: string;
+  readonly sendAt: Millis;
+  readonly to: string;
+  readonly from: string;
+  readonly portfolio: string;
+  readonly category: Category;
+  readonly cost: number;
+  readonly campaign?: string;
+  readonly apiKey?: string;
+  readonly timeZone: string;
+}
+
+/** How much one limit could still take at an instant, without waiting. */
+export interface LimitCapacity {
+  readonly limit: string;
+  readonly kind: LimitKind;
+  readonly key: string;
+  /** Cost units admissible at the instant (for `distinct`: new recipients). */
+  readonly remaining: number;
+}
+
+export interface AdmitOptions {
+  /**
+   * Refuse with `wait-exceeds-max` (consuming nothing) when the earliest slot is further than
+   * this past `now`. Default 30 days (the platform's message lifetime).
+   */
+  readonly maxWaitMs?: number;
+}

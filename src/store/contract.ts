@@ -1,0 +1,28 @@
+import type { AdmitOptions, Decision, LimitCapacity, Message, Millis, Policy } from '../core/types.js';
+
+export interface AdmitCallOptions extends AdmitOptions {
+  /**
+   * The instant to decide at. Stores read their own clock by default (the embedded store a
+   * monotonic clock, the Redis store the server's `TIME`); planners pass simulated time.
+   */
+  readonly now?: Millis;
+}
+
+/**
+ * What every store does, with the same semantics (one conformance suite runs against all).
+ * Admission reserves the earliest slot satisfying every limit and send window, all or nothing.
+ */
+export interface AdmissionStore {
+  readonly policy: Policy;
+  /** Reserve a slot for one message. Idempotent by `message.id`. */
+  admit(message: Message, options?: AdmitCallOptions): Promise<Decision>;
+  /** Admit messages in order; each decision sees the ones before it. */
+  admitMany(messages: readonly Message[], options?: AdmitCallOptions): Promise<Decision[]>;
+  /** The decision `admit` would return now, consuming nothing. */
+  peek(message: Message, options?: AdmitCallOptions): Promise<Decision>;
+  /** Cancel an admitted message and refund what can be refunded safely. False when unknown or already cancelled. */
+  cancel(id: string): Promise<boolean>;
+  /** What each limit of the message could still take at the instant, without waiting. */
+  capacity(message: Message, options?: { readonly now?: Millis }): Promise<LimitCapacity[]>;
+  close(): Promise<void>;
+}

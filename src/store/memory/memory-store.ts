@@ -1,0 +1,615 @@
+import { zoneCalendar, type ZoneCalendar } from '../../core/calendar.js';
+import { rateCommit, rateEarliest } from '../../core/limits/rate.js';
+import { countRange, insertSorted, pruneBefore, removeSorted, windowEarliest } from '../../core/limits/sorted-log.js';
+import { distinctCharges, distinctEarliest } from '../../core/limits/distinct.js';
+import { batchEarliest, batchRunAfter } from '../../core/limits/batch.js';
+import { resolveRules, validateMessage } from '../../core/policy/index.js';
+import { compileWindows, nextAllowedInstant, type CompiledWindows } from '../../core/send-window.js';
+import { DEFAULT_MAX_WAIT_MS, MAX_FIXED_POINT_ROUNDS, maxCostOf } from '../../core/reference.js';
+import { STATE_EPOCH } from '../../core/time.js';
+import type {
+  CommittedSend,
+  Decision,
+  LimitCapacity,
+  Message,
+  Millis,
+  Policy,
+  RefusalReason,
+} from '../../core/types.js';
+import type { AdmissionStore, AdmitCallOptions } from '../contract.js';
+import { monotonicClock, type Clock } from './clock.js';
+import {
+  DAILY_RING,
+  RECORD_HEAD,
+  UNDO_FIELDS,
+  allocate,
+  resolveSizes,
+  ruleViews,
+  type MemoryStoreCapacity,
+  type MemoryStoreHandle,
+  type RuleView,
+} from './layout.js';
+import { lock, unlock } from './shared-lock.js';
+import { SharedStringTable } from './string-table.js';
+
+export interface MemoryStoreOptions {
+  readonly capacity?: MemoryStoreCapacity;
+  /** Clock for calls without `now` (default: monotonic, anchored to the epoch). */
+  readonly clock?: Clock;
+  /** Keep the sends committed through this instance, for `committed()` (default false). */
+  readonly recordLedger?: boolean;
+}
+
+/**
+ * A message resolved to integer handles once, so that admitting it again (or many like it)
+ * touches no strings. Create with `store.prepare(message)`.
+ */
+export interface PreparedMessage {
+  readonly message: Message;
+  readonly cost: number;
+  readonly portfolio: number;
+  /** Rule index per applied limit. */
+  readonly rules: Int32Array;
+  /** Key handle per applied limit. */
+  readonly slots: Int32Array;
+  /** Member handle per applied limit (distinct rules only, else -1). */
+  readonly members: Int32Array;
+  readonly calendar: ZoneCalendar;
+  readonly windows: readonly CompiledWindows[];
+  readonly windowNames: readonly string[];
+  readonly timeZone: string;
+}
+
+const FREE = 0;
+const DECIDING = 1;
+const ADMITTED = 2;
+const CANCELLED = 3;
+
+/** Refusal codes of the internal fixed point (negative so they never look like instants). */
+const R_DEADLINE = -1;
+const R_WAIT = -2;
+const R_NEVER = -3;
+const R_CAPACITY = -4;
+const REASONS: Record<number, RefusalReason> = {
+  [R_DEADLINE]: 'deadline',
+  [R_WAIT]: 'wait-exceeds-max',
+  [R_NEVER]: 'never',
+  [R_CAPACITY]: 'capacity',
+};
+
+/**
+ * The embedded store: all limit state lives in SharedArrayBuffers, so every worker thread that
+ * attaches (`MemoryStore.attach(store.handle)`) shares one truth. An admission takes its
+ * portfolio's lock (one compare-exchange when uncontended), runs the fixed point over the shared
+ * state, commits every limit, and releases: all or nothing, like a Redis script.
+ */
+export class MemoryStore implements AdmissionStore {
+  readonly policy: Policy;
+  readonly handle: MemoryStoreHandle;
+  readonly #rules: RuleView[];
+  readonly #portfolios: SharedStringTable;
+  readonly #locks: Int32Array;
+  readonly #floors: Float64Array;
+  readonly #ids: SharedStringTable;
+  readonly #status: Int32Array;
+  readonly #records: Float64Array;
+  readonly #recordSize: number;
+  readonly #clock: Clock;
+  readonly #ledger: CommittedSend[] | null;
+  readonly #windowCache = new Map<string, CompiledWindows>();
+  /** Side outputs of the last fixed point (avoid allocating a result object per admission). */
+  #pusher = -1;
+  #retryAt: Millis = 0;
+
+  /** Create a store (and its shared memory) for a validated policy. */
+  static create(policy: Policy, options: MemoryStoreOptions = {}): MemoryStore {
+    const sizes = resolveSizes(policy, options.capacity);
+    return new MemoryStore(allocate(policy, sizes), options);
+  }
+
+  /** Attach to a store created in another thread, from its `handle`. */
+  static attach(handle: MemoryStoreHandle, options: Omit<MemoryStoreOptions, 'capacity'> = {}): MemoryStore {
+    return new MemoryStore(handle, options);
+  }
+
+  private constructor(handle: MemoryStoreHandle, options: MemoryStoreOptions) {
+    this.policy = handle.policy;
+    this.handle = handle;
+    this.#rules = ruleViews(handle);
+    this.#portfolios = new SharedStringTable(handle.sizes.maxPortfolios, handle.portfolios);
+    this.#locks = new Int32Array(handle.locks);
+    this.#floors = new Float64Array(handle.floors);
+    this.#ids = new SharedStringTable(handle.sizes.maxMessages, handle.ids);
+    this.#status = new Int32Array(handle.status);
+    this.#records = new Float64Array(handle.records);
+    this.#recordSize = handle.sizes.recordSize;
+    this.#clock = options.clock ?? monotonicClock();
+    this.#ledger = options.recordLedger ? [] : null;
+  }
+
+  /** The store's clock reading. */
+  now(): Millis {
+    return this.#clock();
+  }
+
+  /** Resolve a message's keys to handles (validates it; may throw CapacityError for a new key). */
+  prepare(input: Message): PreparedMessage {
+    const message = validateMessage(input);
+    const resolved = resolveRules(this.policy, message);
+    const n = resolved.limits.length;
+    const rules = new Int32Array(n);
+    const slots = new Int32Array(n);
+    const members = new Int32Array(n).fill(-1);
+    resolved.limits.forEach((limit, j) => {
+      const index = this.policy.limits.indexOf(limit.rule);
+      const view = this.#rules[index] as RuleView;
+      rules[j] = index;
+      slots[j] = view.keys.intern(limit.key);
+      if (view.members) members[j] = view.members.intern(`${slots[j]}|${message.to}`);
+    });
+    const windows = resolved.windows.map((w) => this.#compiled(resolved.timeZone, w.name, w.allowed));
+    return {
+      message,
+      cost: resolved.cost,
+      portfolio: this.#portfolios.intern(message.portfolio),
+      rules,
+      slots,
+      members,
+      calendar: zoneCalendar(resolved.timeZone),
+      windows,
+      windowNames: resolved.windows.map((w) => w.name),
+      timeZone: resolved.timeZone,
+    };
+  }
+
+  admitSync(message: Message, options: AdmitCallOptions = {}): Decision {
+    return this.admitPreparedSync(this.prepare(message), options);
+  }
+
+  /** Admit a prepared message under its id (idempotent). */
+  admitPreparedSync(p: PreparedMessage, options: AdmitCallOptions = {}): Decision {
+    const id = p.message.id;
+    const handle = this.#ids.intern(id);
+    const status = this.#status;
+    // Claim the id so that two threads admitting the same id cannot both consume.
+    for (;;) {
+      const s = Atomics.compareExchange(status, handle, FREE, DECIDING);
+      if (s === FREE) break;
+      if (s === ADMITTED) return this.#replay(id, handle);
+      if (s === CANCELLED) return cancelledDecision(id);
+      Atomics.wait(status, handle, DECIDING, 1);
+    }
+    let final = FREE;
+    try {
+      const now = options.now ?? this.#clock();
+      const at = this.#decide(p, now, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, handle);
+      if (at < 0) return this.#refusal(id, at, p);
+      final = ADMITTED;
+      if (this.#ledger) this.#ledger.push(sendOf(p, at));
+      return { ok: true, id, sendAt: at, duplicate: false };
+    } finally {
+      Atomics.store(status, handle, final);
+      Atomics.notify(status, handle);
+    }
+  }
+
+  /**
+   * The hot path without idempotency: admit a prepared message and return its send instant,
+   * or a negative refusal code. Nothing is recorded for cancel. Used by planners and benchmarks
+   * that own their message ids.
+   */
+  admitPreparedRaw(p: PreparedMessage, now: Millis, maxWaitMs: number = DEFAULT_MAX_WAIT_MS): number {
+    return this.#decide(p, now, maxWaitMs, -1);
+  }
+
+  admitManySync(messages: readonly Message[], options: AdmitCallOptions = {}): Decision[] {
+    return messages.map((m) => this.admitSync(m, options));
+  }
+
+  peekSync(message: Message, options: AdmitCallOptions = {}): Decision {
+    const p = this.prepare(message);
+    const handle = this.#ids.lookup(p.message.id);
+    if (handle >= 0) {
+      const s = Atomics.load(this.#status, handle);
+      if (s === ADMITTED) return this.#replay(p.message.id, handle);
+      if (s === CANCELLED) return cancelledDecision(p.message.id);
+    }
+    const now = options.now ?? this.#clock();
+    const locks = this.#locks;
+    lock(locks, p.portfolio);
+    try {
+      const floor = this.#floors[p.portfolio] as number;
+      const at = this.#find(p, now > floor ? now : floor, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+      if (at < 0) return this.#refusal(p.message.id, at, p);
+      return { ok: true, id: p.message.id, sendAt: at, duplicate: false };
+    } finally {
+      unlock(locks, p.portfolio);
+    }
+  }
+
+  cancelSync(id: string): boolean {
+    const handle = this.#ids.lookup(id);
+    if (handle < 0) return false;
+    if (Atomics.compareExchange(this.#status, handle, ADMITTED, DECIDING) !== ADMITTED) return false;
+    const rec = this.#records;
+    const base = handle * this.#recordSize;
+    const portfolio = rec[base + 2] as number;
+    lock(this.#locks, portfolio);
+    try {
+      this.#refund(base);
+    } finally {
+      unlock(this.#locks, portfolio);
+      Atomics.store(this.#status, handle, CANCELLED);
+      Atomics.notify(this.#status, handle);
+    }
+    if (this.#ledger) {
+      const i = this.#ledger.findIndex((s) => s.id === id);
+      if (i >= 0) this.#ledger.splice(i, 1);
+    }
+    return true;
+  }
+
+  capacitySync(message: Message, now: Millis = this.#clock()): LimitCapacity[] {
+    const p = this.prepare(message);
+    const out: LimitCapacity[] = [];
+    lock(this.#locks, p.portfolio);
+    try {
+      for (let j = 0; j < p.rules.length; j++) {
+        const v = this.#rules[p.rules[j] as number] as RuleView;
+        const slot = p.slots[j] as number;
+        out.push({
+          limit: v.rule.name,
+          kind: v.rule.kind,
+          key: v.keys.stringOf(slot),
+          remaining: this.#remaining(v, slot, p.calendar, now),
+        });
+      }
+    } finally {
+      unlock(this.#locks, p.portfolio);
+    }
+    return out;
+  }
+
+  /** Sends committed through this instance (needs `recordLedger: true`). */
+  committed(): CommittedSend[] {
+    return this.#ledger ? [...this.#ledger] : [];
+  }
+
+  // The asynchronous store contract, for code that works with any store.
+  async admit(message: Message, options?: AdmitCallOptions): Promise<Decision> {
+    return this.admitSync(message, options);
+  }
+  async admitMany(messages: readonly Message[], options?: AdmitCallOptions): Promise<Decision[]> {
+    return this.admitManySync(messages, options);
+  }
+  async peek(message: Message, options?: AdmitCallOptions): Promise<Decision> {
+    return this.peekSync(message, options);
+  }
+  async cancel(id: string): Promise<boolean> {
+    return this.cancelSync(id);
+  }
+  async capacity(message: Message, options: { readonly now?: Millis } = {}): Promise<LimitCapacity[]> {
+    return this.capacitySync(message, options.now);
+  }
+  async close(): Promise<void> {}
+
+  /** Lock, find the slot, commit, unlock. Returns the send instant or a refusal code. */
+  #decide(p: PreparedMessage, now: Millis, maxWait: number, record: number): number {
+    const locks = this.#locks;
+    const portfolio = p.portfolio;
+    lock(locks, portfolio);
+    try {
+      const floors = this.#floors;
+      const floor = floors[portfolio] as number;
+      const at = now > floor ? now : floor;
+      if (now > floor) floors[portfolio] = now;
+      const t = this.#find(p, at, maxWait);
+      if (t >= 0) this.#commit(p, t, at, record);
+      return t;
+    } finally {
+      unlock(locks, portfolio);
+    }
+  }
+
+  /** The fixed point over shared state (caller holds the portfolio lock). */
+  #find(p: PreparedMessage, now: Millis, maxWait: number): number {
+    const m = p.message;
+    const cost = p.cost;
+    const nb = m.notBefore;
+    let t = nb !== undefined && nb > now ? nb : now;
+    this.#pusher = -1;
+    const nLimits = p.rules.length;
+    for (let round = 0; round < MAX_FIXED_POINT_ROUNDS; round++) {
+      const before = t;
+      for (let j = 0; j < nLimits; j++) {
+        const v = this.#rules[p.rules[j] as number] as RuleView;
+        if (cost > maxCostOf(v.rule)) {
+          this.#pusher = j;
+          return R_NEVER;
+        }
+        const e = this.#earliest(v, p.slots[j] as number, p.members[j] as number, p.calendar, t, cost, now);
+        if (e < 0) {
+          this.#pusher = j;
+          return e;
+        }
+        if (e > t) {
+          t = e;
+          this.#pusher = j;
+        }
+      }
+      for (let w = 0; w < p.windows.length; w++) {
+        const e = nextAllowedInstant(p.windows[w] as CompiledWindows, t);
+        if (e === Infinity) {
+          this.#pusher = nLimits + w;
+          return R_NEVER;
+        }
+        if (e > t) {
+          t = e;
+          this.#pusher = nLimits + w;
+        }
+      }
+      if (m.deadline !== undefined && t > m.deadline) return R_DEADLINE;
+      if (t - now > maxWait) {
+        this.#retryAt = t - maxWait;
+        return R_WAIT;
+      }
+      if (t === before) return t;
+    }
+    this.#retryAt = t;
+    return R_WAIT;
+  }
+
+  #earliest(v: RuleView, slot: number, member: number, cal: ZoneCalendar, t: Millis, cost: number, floor: Millis): number {
+    const rule = v.rule;
+    switch (rule.kind) {
+      case 'rate':
+        return rateEarliest(v.params!, v.f[slot] as number, t, cost);
+      case 'window': {
+        const base = slot * v.cap;
+        let len = v.n[slot] as number;
+        if (len + cost > v.cap) {
+          len = pruneBefore(v.f, base, len, floor - rule.windowMs + 1);
+          v.n[slot] = len;
+          if (len + cost > v.cap) return R_CAPACITY;
+        }
+        return windowEarliest(v.f, base, len, t, cost, rule.count, rule.windowMs);
+      }
+      case 'daily': {
+        let at = t;
+        const floorDay = cal.dayOf(floor);
+        for (let k = 0; k < 4 * DAILY_RING; k++) {
+          const day = cal.dayOf(at);
+          if (dailyUsed(v.n, slot, day, floorDay) + cost <= rule.count) return at;
+          at = cal.nextDayStart(at);
+        }
+        return at;
+      }
+      case 'distinct': {
+        const m = v.m!;
+        const base = slot * v.cap;
+        let len = v.n[slot] as number;
+        if (len + 1 > v.cap) {
+          len = pruneBefore(v.f, base, len, floor - rule.windowMs + 1);
+          v.n[slot] = len;
+        }
+        const e = distinctEarliest(v.f, base, len, m[member * 3] as number, m[member * 3 + 1] as number, t, rule.count, rule.windowMs);
+        if (len + 1 > v.cap && distinctCharges(m[member * 3 + 1] as number, e, rule.windowMs)) return R_CAPACITY;
+        return e;
+      }
+      case 'batch':
+        return batchEarliest(v.f[slot * 3] as number, v.f[slot * 3 + 1] as number, t, cost, rule.size, rule.gapMs);
+    }
+  }
+
+  /** Write every limit's new state and, when `record` ≥ 0, the undo information. */
+  #commit(p: PreparedMessage, sendAt: Millis, floor: Millis, record: number): void {
+    const cost = p.cost;
+    const rec = this.#records;
+    const base = record * this.#recordSize;
+    if (record >= 0) {
+      rec[base] = sendAt;
+      rec[base + 1] = cost;
+      rec[base + 2] = p.portfolio;
+      rec.fill(0, base + RECORD_HEAD, base + this.#recordSize);
+    }
+    for (let j = 0; j < p.rules.length; j++) {
+      const index = p.rules[j] as number;
+      const v = this.#rules[index] as RuleView;
+      const slot = p.slots[j] as number;
+      const u = base + RECORD_HEAD + index * UNDO_FIELDS;
+      if (record >= 0) rec[u] = slot + 1;
+      const rule = v.rule;
+      switch (rule.kind) {
+        case 'rate': {
+          const before = v.f[slot] as number;
+          const after = rateCommit(v.params!, before, sendAt, cost);
+          v.f[slot] = after;
+          if (record >= 0) {
+            rec[u + 1] = before;
+            rec[u + 2] = after;
+          }
+          break;
+        }
+        case 'window':
+          v.n[slot] = insertSorted(v.f, slot * v.cap, v.n[slot] as number, sendAt, cost);
+          break;
+        case 'daily': {
+          const day = p.calendar.dayOf(sendAt);
+          dailyAdd(v.n, slot, day, cost);
+          if (record >= 0) rec[u + 1] = day;
+          break;
+        }
+        case 'distinct': {
+          const m = v.m!;
+          const member = p.members[j] as number;
+          const mb = member * 3;
+          const prevSend = m[mb] as number;
+          const prevCharge = m[mb + 1] as number;
+          const prevSeq = m[mb + 2] as number;
+          const charged = distinctCharges(prevCharge, sendAt, rule.windowMs);
+          if (charged) v.n[slot] = insertSorted(v.f, slot * v.cap, v.n[slot] as number, sendAt, 1);
+          m[mb] = sendAt;
+          if (charged) m[mb + 1] = sendAt;
+          m[mb + 2] = prevSeq + 1;
+          if (record >= 0) {
+            rec[u + 1] = member;
+            rec[u + 2] = prevSend;
+            rec[u + 3] = prevCharge;
+            rec[u + 4] = prevSeq;
+            rec[u + 5] = charged ? 1 : 0;
+          }
+          break;
+        }
+        case 'batch': {
+          const b = slot * 3;
+          const last = v.f[b] as number;
+          const run = v.f[b + 1] as number;
+          const seq = v.f[b + 2] as number;
+          v.f[b] = sendAt;
+          v.f[b + 1] = batchRunAfter(last, run, sendAt, cost, rule.gapMs);
+          v.f[b + 2] = seq + 1;
+          if (record >= 0) {
+            rec[u + 1] = last;
+            rec[u + 2] = run;
+            rec[u + 3] = seq;
+          }
+          break;
+        }
+      }
+    }
+    // `floor` is only needed by the reference model's pruning; the store prunes lazily in #earliest.
+    void floor;
+  }
+
+  /** Undo a committed message's effects where that is safe (see ReferenceModel.cancel). */
+  #refund(base: number): void {
+    const rec = this.#records;
+    const sendAt = rec[base] as number;
+    const cost = rec[base + 1] as number;
+    for (let index = 0; index < this.#rules.length; index++) {
+      const u = base + RECORD_HEAD + index * UNDO_FIELDS;
+      const slot = (rec[u] as number) - 1;
+      if (slot < 0) continue;
+      const v = this.#rules[index] as RuleView;
+      switch (v.rule.kind) {
+        case 'rate':
+          if (v.f[slot] === rec[u + 2]) v.f[slot] = rec[u + 1] as number;
+          break;
+        case 'window':
+          v.n[slot] = removeSorted(v.f, slot * v.cap, v.n[slot] as number, sendAt, cost);
+          break;
+        case 'daily':
+          dailyAdd(v.n, slot, rec[u + 1] as number, -cost);
+          break;
+        case 'distinct': {
+          const m = v.m!;
+          const mb = (rec[u + 1] as number) * 3;
+          if (m[mb + 2] !== (rec[u + 4] as number) + 1) break; // a later send to this recipient depends on it
+          m[mb] = rec[u + 2] as number;
+          m[mb + 1] = rec[u + 3] as number;
+          m[mb + 2] = rec[u + 4] as number;
+          if (rec[u + 5] === 1) v.n[slot] = removeSorted(v.f, slot * v.cap, v.n[slot] as number, sendAt, 1);
+          break;
+        }
+        case 'batch': {
+          const b = slot * 3;
+          if (v.f[b + 2] !== (rec[u + 3] as number) + 1) break;
+          v.f[b] = rec[u + 1] as number;
+          v.f[b + 1] = rec[u + 2] as number;
+          v.f[b + 2] = rec[u + 3] as number;
+          break;
+        }
+      }
+    }
+  }
+
+  #remaining(v: RuleView, slot: number, cal: ZoneCalendar, now: Millis): number {
+    const rule = v.rule;
+    switch (rule.kind) {
+      case 'rate': {
+        const p = v.params!;
+        const units = (now - STATE_EPOCH) * p.q;
+        const tat = Math.max(v.f[slot] as number, units);
+        return Math.max(0, Math.floor((units + p.tau + p.T - tat) / p.T));
+      }
+      case 'window':
+      case 'distinct': {
+        const used = countRange(v.f, slot * v.cap, v.n[slot] as number, now - rule.windowMs + 1, now + 1);
+        return Math.max(0, rule.count - used);
+      }
+      case 'daily':
+        return Math.max(0, rule.count - dailyUsed(v.n, slot, cal.dayOf(now), cal.dayOf(now)));
+      case 'batch': {
+        const last = v.f[slot * 3] as number;
+        if (last === 0 || now - last >= rule.gapMs) return rule.size;
+        return Math.max(0, rule.size - (v.f[slot * 3 + 1] as number));
+      }
+    }
+  }
+
+  #replay(id: string, handle: number): Decision {
+    return { ok: true, id, sendAt: this.#records[handle * this.#recordSize] as number, duplicate: true };
+  }
+
+  #refusal(id: string, code: number, p: PreparedMessage): Decision {
+    const reason = REASONS[code] as RefusalReason;
+    const j = this.#pusher;
+    let limit: string | null = null;
+    if (j >= 0 && j < p.rules.length) limit = (this.#rules[p.rules[j] as number] as RuleView).rule.name;
+    else if (j >= p.rules.length) limit = p.windowNames[j - p.rules.length] ?? null;
+    const retryAt = code === R_WAIT ? this.#retryAt : null;
+    return { ok: false, id, reason, limit, retryAt, duplicate: false };
+  }
+
+  #compiled(zone: string, name: string, allowed: Parameters<typeof compileWindows>[1]): CompiledWindows {
+    const k = `${zone}\u0000${name}`;
+    let w = this.#windowCache.get(k);
+    if (!w) {
+      w = compileWindows(zone, allowed);
+      this.#windowCache.set(k, w);
+    }
+    return w;
+  }
+}
+
+/**
+ * Cost used on `day` by a key's daily ring. A ring position holding an older, finished day is
+ * free; one holding a different day that is still live cannot tell us anything about `day`, so
+ * that day counts as full (fail closed: the admission moves on to another day).
+ */
+function dailyUsed(n: Int32Array, slot: number, day: number, floorDay: number): number {
+  const i = (slot * DAILY_RING + (day & (DAILY_RING - 1))) * 2;
+  const stored = (n[i] as number) - 1;
+  if (stored === day) return n[i + 1] as number;
+  if (stored < 0 || stored < floorDay) return 0;
+  return Infinity;
+}
+
+function dailyAdd(n: Int32Array, slot: number, day: number, cost: number): void {
+  const i = (slot * DAILY_RING + (day & (DAILY_RING - 1))) * 2;
+  if ((n[i] as number) - 1 === day) n[i + 1] = (n[i + 1] as number) + cost;
+  else if (cost > 0) {
+    n[i] = day + 1;
+    n[i + 1] = cost;
+  }
+}
+
+function cancelledDecision(id: string): Decision {
+  return { ok: false, id, reason: 'cancelled', limit: null, retryAt: null, duplicate: true };
+}
+
+function sendOf(p: PreparedMessage, sendAt: Millis): CommittedSend {
+  const m = p.message;
+  return {
+    id: m.id,
+    sendAt,
+    to: m.to,
+    from: m.from,
+    portfolio: m.portfolio,
+    category: m.category,
+    cost: p.cost,
+    timeZone: p.timeZone,
+    ...(m.campaign !== undefined ? { campaign: m.campaign } : {}),
+    ...(m.apiKey !== undefined ? { apiKey: m.apiKey } : {}),
+  };
+}

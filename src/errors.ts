@@ -48,6 +48,14 @@ export class CapacityError extends SluiceError {
  * characters and digits past the fourth are masked, so phone numbers and tokens stay private.
  */
 export function maskValue(value: unknown): string {
+  try {
+    return describe(value);
+  } catch {
+    return 'an unreadable value'; // a revoked Proxy throws on every inspection
+  }
+}
+
+function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   switch (typeof value) {

@@ -54,7 +54,7 @@ interface AdmissionRecord {
 
 /** Outcome of the fixed point before anything is committed. */
 export type Slot =
-  | { readonly ok: true; readonly sendAt: Millis }
+  | { readonly ok: true; readonly sendAt: Millis; readonly delayedBy: string | null }
   | { readonly ok: false; readonly reason: RefusalReason; readonly limit: string | null; readonly retryAt: Millis | null };
 
 /**
@@ -93,7 +93,7 @@ export class ReferenceModel {
     const slot = this.findSlot(message, at, options);
     if (!slot.ok) return { ...slot, id: message.id, duplicate: false };
     this.#commit(message, slot.sendAt);
-    return { ok: true, id: message.id, sendAt: slot.sendAt, duplicate: false };
+    return { ok: true, id: message.id, sendAt: slot.sendAt, delayedBy: slot.delayedBy, duplicate: false };
   }
 
   /** The slot `admit` would give, consuming nothing. */
@@ -130,7 +130,7 @@ export class ReferenceModel {
       if (t - now > maxWait) {
         return { ok: false, reason: 'wait-exceeds-max', limit: pusher, retryAt: t - maxWait };
       }
-      if (t === before) return { ok: true, sendAt: t };
+      if (t === before) return { ok: true, sendAt: t, delayedBy: pusher };
     }
     return { ok: false, reason: 'wait-exceeds-max', limit: pusher, retryAt: t };
   }
@@ -335,7 +335,7 @@ export class ReferenceModel {
       ...(message.apiKey !== undefined ? { apiKey: message.apiKey } : {}),
     };
     this.#records.set(message.id, {
-      decision: { ok: true, id: message.id, sendAt, duplicate: false },
+      decision: { ok: true, id: message.id, sendAt, delayedBy: null, duplicate: false },
       send,
       undo,
       cancelled: false,

@@ -150,6 +150,8 @@ export type Decision =
       readonly ok: true;
       readonly id: string;
       readonly sendAt: Millis;
+      /** The limit or send-window rule that moved the slot last; null when nothing delayed it (or on a replay). */
+      readonly delayedBy: string | null;
       /** True when this id had been admitted before and this is the recorded first decision. */
       readonly duplicate: boolean;
     }

@@ -186,7 +186,7 @@ export class MemoryStore implements AdmissionStore {
       if (at < 0) return this.#refusal(id, at, p);
       final = ADMITTED;
       if (this.#ledger) this.#ledger.push(sendOf(p, at));
-      return { ok: true, id, sendAt: at, duplicate: false };
+      return { ok: true, id, sendAt: at, delayedBy: this.#pusherName(p), duplicate: false };
     } finally {
       Atomics.store(status, handle, final);
       Atomics.notify(status, handle);
@@ -221,7 +221,7 @@ export class MemoryStore implements AdmissionStore {
       const floor = this.#floors[p.portfolio] as number;
       const at = this.#find(p, now > floor ? now : floor, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
       if (at < 0) return this.#refusal(p.message.id, at, p);
-      return { ok: true, id: p.message.id, sendAt: at, duplicate: false };
+      return { ok: true, id: p.message.id, sendAt: at, delayedBy: this.#pusherName(p), duplicate: false };
     } finally {
       unlock(locks, p.portfolio);
     }
@@ -548,17 +548,21 @@ export class MemoryStore implements AdmissionStore {
   }
 
   #replay(id: string, handle: number): Decision {
-    return { ok: true, id, sendAt: this.#records[handle * this.#recordSize] as number, duplicate: true };
+    return { ok: true, id, sendAt: this.#records[handle * this.#recordSize] as number, delayedBy: null, duplicate: true };
   }
 
   #refusal(id: string, code: number, p: PreparedMessage): Decision {
     const reason = REASONS[code] as RefusalReason;
-    const j = this.#pusher;
-    let limit: string | null = null;
-    if (j >= 0 && j < p.rules.length) limit = (this.#rules[p.rules[j] as number] as RuleView).rule.name;
-    else if (j >= p.rules.length) limit = p.windowNames[j - p.rules.length] ?? null;
     const retryAt = code === R_WAIT ? this.#retryAt : null;
-    return { ok: false, id, reason, limit, retryAt, duplicate: false };
+    return { ok: false, id, reason, limit: this.#pusherName(p), retryAt, duplicate: false };
+  }
+
+  /** The name of the rule that moved the slot last in the latest fixed point. */
+  #pusherName(p: PreparedMessage): string | null {
+    const j = this.#pusher;
+    if (j < 0) return null;
+    if (j < p.rules.length) return (this.#rules[p.rules[j] as number] as RuleView).rule.name;
+    return p.windowNames[j - p.rules.length] ?? null;
   }
 
   #compiled(zone: string, name: string, allowed: Parameters<typeof compileWindows>[1]): CompiledWindows {

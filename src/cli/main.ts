@@ -1,0 +1,91 @@
+import { runDemo } from './demo.js';
+
+/**
+ * `sluice <command>`. Exit codes: 0 success, 1 the work found a problem (e.g. a violated
+ * limit), 2 bad usage.
+ */
+const USAGE = `usage: sluice <command> [options]
+
+commands
+  demo   plan a sample campaign on the embedded store and show what happens
+         --recipients N   recipients in the sample (default 5000)
+         --numbers K      sending numbers in the pool (default 4)
+         --start ISO      campaign start (default 2026-11-23T06:00:00Z)
+         --seed S         sample seed (default 7)
+`;
+
+class UsageError extends Error {}
+
+function main(argv: readonly string[]): number {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const flags = parseFlags(rest);
+  switch (command) {
+    case 'demo': {
+      const options = {
+        recipients: intFlag(flags, 'recipients', 5000, 1, 200_000),
+        numbers: intFlag(flags, 'numbers', 4, 1, 100),
+        start: instantFlag(flags, 'start', Date.parse('2026-11-23T06:00:00Z')),
+        seed: intFlag(flags, 'seed', 7, 0, 2 ** 31),
+      };
+      rejectUnknown(flags);
+      const report = runDemo(options);
+      process.stdout.write(`${report.text}\n`);
+      return report.violations === 0 ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+function parseFlags(args: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}'`);
+    const eq = a.indexOf('=');
+    if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+    else {
+      const v = args[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
+      flags.set(a.slice(2), v);
+      i++;
+    }
+  }
+  return flags;
+}
+
+function rejectUnknown(flags: Map<string, string>): void {
+  const [first] = flags.keys();
+  if (first !== undefined) throw new UsageError(`unknown option --${first}`);
+}
+
+function intFlag(flags: Map<string, string>, name: string, fallback: number, min: number, max: number): number {
+  const v = flags.get(name);
+  flags.delete(name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function instantFlag(flags: Map<string, string>, name: string, fallback: number): number {
+  const v = flags.get(name);
+  flags.delete(name);
+  if (v === undefined) return fallback;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t)) throw new UsageError(`--${name} must be an ISO 8601 instant`);
+  return t;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof UsageError) {
+    process.stderr.write(`sluice: ${err.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else throw err;
+}

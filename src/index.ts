@@ -1,0 +1,61 @@
+/**
+ * sluice: decides when each business message may go, so that no platform limit and no
+ * operator rule is ever exceeded.
+ *
+ * Values and types are exported separately; everything not listed here is internal.
+ */
+
+// Stores
+export { MemoryStore } from './store/memory/memory-store.js';
+export { SharedRateLimiter } from './store/memory/rate-limiter.js';
+export { monotonicClock } from './store/memory/clock.js';
+
+// Policy
+export { definePolicy, validatePolicy, validateMessage, resolveRules, limitKey, PRESETS, PRESET_NAMES, MESSAGING_LIMIT_TIERS, ACCOUNT_TIERS } from './core/policy/index.js';
+
+// Pure core
+export { ReferenceModel, DEFAULT_MAX_WAIT_MS } from './core/reference.js';
+export { zoneCalendar, isValidTimeZone } from './core/calendar.js';
+export { compileWindows, nextAllowedInstant, isAllowedAt, WINDOW_PRESETS } from './core/send-window.js';
+export { CATEGORIES, SCOPES, WEEKDAYS } from './core/types.js';
+
+// Independent verification
+export { checkLedger } from './verify/checker.js';
+export { parseLedgerJsonl } from './verify/jsonl.js';
+
+// Errors
+export { SluiceError, ValidationError, CapacityError } from './errors.js';
+
+export type {
+  Millis,
+  Category,
+  Scope,
+  LimitKind,
+  LimitRule,
+  RateRule,
+  WindowRule,
+  DailyRule,
+  DistinctRule,
+  BatchRule,
+  LocalTimeWindow,
+  SendWindowRule,
+  Weekday,
+  Policy,
+  Message,
+  Decision,
+  RefusalReason,
+  CommittedSend,
+  LimitCapacity,
+  AdmitOptions,
+} from './core/types.js';
+export type { AdmissionStore, AdmitCallOptions } from './store/contract.js';
+export type { MemoryStoreOptions, PreparedMessage } from './store/memory/memory-store.js';
+export type { MemoryStoreCapacity, MemoryStoreHandle } from './store/memory/layout.js';
+export type { SharedRateLimiterOptions, SharedRateLimiterHandle } from './store/memory/rate-limiter.js';
+export type { Clock } from './store/memory/clock.js';
+export type { PresetName, PolicyOverrides, ResolvedMessage, ResolvedLimit } from './core/policy/index.js';
+export type { ZoneCalendar } from './core/calendar.js';
+export type { CompiledWindows } from './core/send-window.js';
+export type { CheckReport, Violation, ViolationKind } from './verify/checker.js';
+export type { LedgerEntry } from './verify/ledger.js';
+export type { SluiceErrorCode } from './errors.js';

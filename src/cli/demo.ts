@@ -32,7 +32,7 @@ const REGIONS: readonly { cc: string; prefix: string; digits: number; zone: stri
 /** The policy of the demo: the operator playbook plus the platform's 2,000-recipient messaging tier. */
 export function demoPolicy(): Policy {
   return definePolicy('conservative', {
-    name: 'conservative + messaging tier 2,000',
+    name: 'conservative-tier-2000',
     addLimits: [
       { name: 'portfolio-messaging-limit', scope: 'portfolio', kind: 'distinct', count: 2_000, windowMs: 86_400_000, categories: ['authentication', 'utility', 'marketing'] },
     ],
@@ -96,7 +96,7 @@ export function runDemo(o: DemoOptions): DemoReport {
   const lines: string[] = [];
   const out = (s = '') => lines.push(s);
   out(`sluice demo: plan a campaign on the embedded store (no Redis needed)`);
-  out(`policy    ${policy.name}`);
+  out(`policy    conservative preset + the platform's messaging tier of 2,000 people per moving 24 h`);
   out(`campaign  ${fmtInt(messages.length)} messages to ${fmtInt(recipients)} recipients in ${zones} time zones, ${o.numbers} sending numbers`);
   out(`start     ${iso(o.start)}`);
   out();
@@ -115,19 +115,27 @@ export function runDemo(o: DemoOptions): DemoReport {
   }
   out();
 
-  const tally = new Map<string, number>();
-  for (const by of deferredBy) if (by !== null) tally.set(by, (tally.get(by) ?? 0) + 1);
-  const deferredTotal = [...tally.values()].reduce((s, n) => s + n, 0);
-  out(`deferred  ${fmtInt(deferredTotal)} messages held for a later slot instead of skipped (first reason)`);
-  for (const [by, n] of [...tally].sort((a, b) => b[1] - a[1])) out(`  ${by.padEnd(28)} ${fmtInt(n).padStart(6)}  ${explain(by)}`);
+  // Held: a rule moved the message to another part of the day (or another day). Paced: it only
+  // waited for its turn under a rate or batch limit.
+  const pacing = new Set(policy.limits.filter((r) => r.kind === 'rate' || r.kind === 'batch' || r.kind === 'window').map((r) => r.name));
+  const held = new Map<string, number>();
   const paced = new Map<string, number>();
+  let heldTotal = 0;
+  let pacedTotal = 0;
   decisions.forEach((d, i) => {
-    if (d.ok && deferredBy[i] === null && d.delayedBy !== null) paced.set(d.delayedBy, (paced.get(d.delayedBy) ?? 0) + 1);
+    const rules = new Set(deferredBy[i]);
+    if (d.ok && d.delayedBy !== null) rules.add(d.delayedBy);
+    const holds = [...rules].filter((r) => !pacing.has(r));
+    const paces = [...rules].filter((r) => pacing.has(r));
+    if (holds.length > 0) heldTotal++;
+    else if (paces.length > 0) pacedTotal++;
+    for (const r of holds) held.set(r, (held.get(r) ?? 0) + 1);
+    if (holds.length === 0) for (const r of paces) paced.set(r, (paced.get(r) ?? 0) + 1);
   });
-  if (paced.size > 0) {
-    out(`paced     messages that waited seconds to minutes for their turn`);
-    for (const [by, n] of [...paced].sort((a, b) => b[1] - a[1])) out(`  ${by.padEnd(28)} ${fmtInt(n).padStart(6)}  ${explain(by)}`);
-  }
+  out(`held      ${fmtInt(heldTotal)} messages deferred to a later slot instead of skipped (one message may be held by several rules)`);
+  for (const [by, n] of [...held].sort((a, b) => b[1] - a[1])) out(`  ${by.padEnd(28)} ${fmtInt(n).padStart(6)}  ${explain(by)}`);
+  out(`paced     ${fmtInt(pacedTotal)} more messages only waited for their turn`);
+  for (const [by, n] of [...paced].sort((a, b) => b[1] - a[1])) out(`  ${by.padEnd(28)} ${fmtInt(n).padStart(6)}  ${explain(by)}`);
   const refused = decisions.filter((d) => !d.ok);
   if (refused.length > 0) {
     out(`refused   ${fmtInt(refused.length)}`);
@@ -193,7 +201,7 @@ function mulberry32(seed: number): () => number {
 }
 
 const fmtInt = (n: number) => n.toLocaleString('en-US');
-const iso = (t: Millis) => new Date(t).toISOString().replace('.000Z', 'Z').replace('T', ' ');
+const iso = (t: Millis) => `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')}Z`;
 const clock = (t: Millis) => new Date(t).toISOString().slice(11, 19) + 'Z';
 function duration(ms: number): string {
   const h = Math.floor(ms / 3_600_000);

@@ -105,23 +105,32 @@ export class ReferenceModel {
     const maxWait = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     const calendar = zoneCalendar(resolved.timeZone);
     let t = start;
+    // Attribution: the rule with the largest single push explains the wait best (a day-long
+    // hold by the messaging limit, not the minute a send window adds after it).
     let pusher: string | null = null;
+    let jump = 0;
     for (let round = 0; round < MAX_FIXED_POINT_ROUNDS; round++) {
       const before = t;
       for (const limit of resolved.limits) {
         if (cost > maxCostOf(limit.rule)) return never(limit.rule.name);
         const e = this.#earliest(limit, message, cost, t, calendar);
         if (e > t) {
+          if (e - t > jump) {
+            jump = e - t;
+            pusher = limit.rule.name;
+          }
           t = e;
-          pusher = limit.rule.name;
         }
       }
       for (const rule of resolved.windows) {
         const e = nextAllowedInstant(this.#compiled(resolved.timeZone, rule.name, rule.allowed), t);
         if (e === Infinity) return never(rule.name);
         if (e > t) {
+          if (e - t > jump) {
+            jump = e - t;
+            pusher = rule.name;
+          }
           t = e;
-          pusher = rule.name;
         }
       }
       if (message.deadline !== undefined && t > message.deadline) {

@@ -150,7 +150,7 @@ export type Decision =
       readonly ok: true;
       readonly id: string;
       readonly sendAt: Millis;
-      /** The limit or send-window rule that moved the slot last; null when nothing delayed it (or on a replay). */
+      /** The limit or send-window rule whose single push delayed the slot most; null when nothing delayed it (or on a replay). */
       readonly delayedBy: string | null;
       /** True when this id had been admitted before and this is the recorded first decision. */
       readonly duplicate: boolean;
@@ -159,7 +159,7 @@ export type Decision =
       readonly ok: false;
       readonly id: string;
       readonly reason: RefusalReason;
-      /** The name of the limit or send-window rule that pushed the slot out last. */
+      /** The limit or send-window rule whose single push moved the slot furthest (null if none). */
       readonly limit: string | null;
       /** When asking again may succeed (null for `never`). */
       readonly retryAt: Millis | null;

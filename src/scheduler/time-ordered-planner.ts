@@ -10,8 +10,8 @@ export interface PlanOptions {
 export interface PlanOutcome {
   /** Final decision per input message, in input order. */
   readonly decisions: readonly Decision[];
-  /** For each message, the rule that deferred it first (null when it went at its first candidate). */
-  readonly deferredBy: readonly (string | null)[];
+  /** For each message, every rule that deferred it, in the order they did (empty when it went at its first candidate). */
+  readonly deferredBy: readonly (readonly string[])[];
 }
 
 /**
@@ -26,14 +26,15 @@ export function planInTimeOrder(store: MemoryStore, messages: readonly Message[]
   const heap = new MinHeap();
   const prepared = messages.map((m) => store.prepare(m));
   const decisions: Decision[] = new Array(messages.length);
-  const deferredBy: (string | null)[] = new Array(messages.length).fill(null);
+  const deferredBy: string[][] = messages.map(() => []);
   messages.forEach((m, i) => heap.push(i, Math.max(start, m.notBefore ?? start)));
   while (heap.size > 0) {
     const at = heap.peekKey();
     const i = heap.pop();
     const d = store.admitPreparedSync(prepared[i]!, { now: at, maxWaitMs: ahead });
     if (!d.ok && d.reason === 'wait-exceeds-max' && d.retryAt !== null) {
-      deferredBy[i] ??= d.limit;
+      const seen = deferredBy[i] as string[];
+      if (d.limit !== null && !seen.includes(d.limit)) seen.push(d.limit);
       heap.push(i, Math.max(d.retryAt, at + 1));
       continue;
     }

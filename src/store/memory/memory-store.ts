@@ -317,7 +317,9 @@ export class MemoryStore implements AdmissionStore {
     const cost = p.cost;
     const nb = m.notBefore;
     let t = nb !== undefined && nb > now ? nb : now;
+    // Attribution as in ReferenceModel.findSlot: the largest single push.
     this.#pusher = -1;
+    let jump = 0;
     const nLimits = p.rules.length;
     for (let round = 0; round < MAX_FIXED_POINT_ROUNDS; round++) {
       const before = t;
@@ -333,8 +335,11 @@ export class MemoryStore implements AdmissionStore {
           return e;
         }
         if (e > t) {
+          if (e - t > jump) {
+            jump = e - t;
+            this.#pusher = j;
+          }
           t = e;
-          this.#pusher = j;
         }
       }
       for (let w = 0; w < p.windows.length; w++) {
@@ -344,8 +349,11 @@ export class MemoryStore implements AdmissionStore {
           return R_NEVER;
         }
         if (e > t) {
+          if (e - t > jump) {
+            jump = e - t;
+            this.#pusher = nLimits + w;
+          }
           t = e;
-          this.#pusher = nLimits + w;
         }
       }
       if (m.deadline !== undefined && t > m.deadline) return R_DEADLINE;
@@ -557,7 +565,7 @@ export class MemoryStore implements AdmissionStore {
     return { ok: false, id, reason, limit: this.#pusherName(p), retryAt, duplicate: false };
   }
 
-  /** The name of the rule that moved the slot last in the latest fixed point. */
+  /** The name of the rule that pushed the slot furthest in the latest fixed point. */
   #pusherName(p: PreparedMessage): string | null {
     const j = this.#pusher;
     if (j < 0) return null;

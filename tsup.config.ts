@@ -23,5 +23,7 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },
+    // Peers in the benchmark are dev dependencies: load them from node_modules, never bundle them.
+    skipNodeModulesBundle: true,
   },
 ]);

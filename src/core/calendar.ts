@@ -96,13 +96,32 @@ class ZoneTables {
     return this.#transitions[chunk] ?? null;
   }
 
+  /**
+   * The last segment of constant offset that `offsetAt` looked up, [#segStart, #segEnd): the hot
+   * path asks about the same day over and over, so most calls end at the first comparison.
+   */
+  #segStart = 0;
+  #segEnd = -1;
+  #segOffset = 0;
+
   offsetAt(t: Millis): number {
+    if (t >= this.#segStart && t < this.#segEnd) return this.#segOffset;
     const i = this.chunkOf(t);
     let off = this.#base[i] as number;
+    let start = CALENDAR_MIN + i * CHUNK_MS;
+    let end = start + CHUNK_MS;
     const tr = this.#transitions[i];
     if (tr != null) {
-      for (let k = 0; k < tr.length && (tr[k] as number) <= t; k += 2) off = tr[k + 1] as number;
+      let k = 0;
+      for (; k < tr.length && (tr[k] as number) <= t; k += 2) {
+        start = tr[k] as number;
+        off = tr[k + 1] as number;
+      }
+      if (k < tr.length) end = tr[k] as number;
     }
+    this.#segStart = start;
+    this.#segEnd = end;
+    this.#segOffset = off;
     return off;
   }
 

@@ -20,7 +20,7 @@ import type {
 
 /** Default `maxWaitMs`: the platform drops undelivered non-authentication messages after 30 days. */
 export const DEFAULT_MAX_WAIT_MS = 30 * DAY;
-/** The fixed point gives up (refusing with `wait-exceeds-max`) after this many rounds. */
+/** The fixed point gives up (refusing with `wait-exceeds-max`) after this many cycles over the constraints. */
 export const MAX_FIXED_POINT_ROUNDS = 512;
 
 interface Log {
@@ -96,7 +96,14 @@ export class ReferenceModel {
     return { ok: true, id: message.id, sendAt: slot.sendAt, delayedBy: slot.delayedBy, duplicate: false };
   }
 
-  /** The slot `admit` would give, consuming nothing. */
+  /**
+   * The slot `admit` would give, consuming nothing.
+   *
+   * Constraints (limits in policy order, then send windows) are visited in a cycle; each moves t
+   * to its earliest acceptable instant ≥ t. The walk stops once every constraint has been seen
+   * since the last move: t is then the least instant ≥ start that all accept (each proposal is
+   * monotone, so the least common point is never skipped), whatever the visiting order.
+   */
   findSlot(message: Message, now: Millis, options: AdmitOptions = {}): Slot {
     const resolved = resolveRules(this.policy, message);
     const cost = resolved.cost;
@@ -104,44 +111,39 @@ export class ReferenceModel {
     const start = Math.max(now, floor, message.notBefore ?? now);
     const maxWait = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     const calendar = zoneCalendar(resolved.timeZone);
+    for (const limit of resolved.limits) if (cost > maxCostOf(limit.rule)) return never(limit.rule.name);
+    const constraints: { name: string; earliest: (t: Millis) => Millis }[] = [
+      ...resolved.limits.map((limit) => ({ name: limit.rule.name, earliest: (t: Millis) => this.#earliest(limit, message, cost, t, calendar) })),
+      ...resolved.windows.map((rule) => {
+        const compiled = this.#compiled(resolved.timeZone, rule.name, rule.allowed);
+        return { name: rule.name, earliest: (t: Millis) => nextAllowedInstant(compiled, t) };
+      }),
+    ];
+    const n = constraints.length;
     let t = start;
     // Attribution: the rule with the largest single push explains the wait best (a day-long
     // hold by the messaging limit, not the minute a send window adds after it).
     let pusher: string | null = null;
     let jump = 0;
-    for (let round = 0; round < MAX_FIXED_POINT_ROUNDS; round++) {
-      const before = t;
-      for (const limit of resolved.limits) {
-        if (cost > maxCostOf(limit.rule)) return never(limit.rule.name);
-        const e = this.#earliest(limit, message, cost, t, calendar);
-        if (e > t) {
-          if (e - t > jump) {
-            jump = e - t;
-            pusher = limit.rule.name;
-          }
-          t = e;
-        }
+    let lastMoved = -1;
+    for (let step = 0; step < MAX_FIXED_POINT_ROUNDS * n; step++) {
+      const i = step % n;
+      if (i === lastMoved || (lastMoved < 0 && step === n)) break;
+      const c = constraints[i] as (typeof constraints)[number];
+      const e = c.earliest(t);
+      if (e === Infinity) return never(c.name);
+      if (e <= t) continue;
+      if (e - t > jump) {
+        jump = e - t;
+        pusher = c.name;
       }
-      for (const rule of resolved.windows) {
-        const e = nextAllowedInstant(this.#compiled(resolved.timeZone, rule.name, rule.allowed), t);
-        if (e === Infinity) return never(rule.name);
-        if (e > t) {
-          if (e - t > jump) {
-            jump = e - t;
-            pusher = rule.name;
-          }
-          t = e;
-        }
-      }
-      if (message.deadline !== undefined && t > message.deadline) {
-        return { ok: false, reason: 'deadline', limit: pusher, retryAt: null };
-      }
-      if (t - now > maxWait) {
-        return { ok: false, reason: 'wait-exceeds-max', limit: pusher, retryAt: t - maxWait };
-      }
-      if (t === before) return { ok: true, sendAt: t, delayedBy: pusher };
+      t = e;
+      lastMoved = i;
+      if (message.deadline !== undefined && t > message.deadline) return { ok: false, reason: 'deadline', limit: pusher, retryAt: null };
+      if (t - now > maxWait) return { ok: false, reason: 'wait-exceeds-max', limit: pusher, retryAt: t - maxWait };
+      if (step === MAX_FIXED_POINT_ROUNDS * n - 1) return { ok: false, reason: 'wait-exceeds-max', limit: pusher, retryAt: t };
     }
-    return { ok: false, reason: 'wait-exceeds-max', limit: pusher, retryAt: t };
+    return { ok: true, sendAt: t, delayedBy: pusher };
   }
 
   /** Cancel an admitted message, refunding what can be refunded safely. False if unknown. */

@@ -47,8 +47,9 @@ export function rateParams(count: number, periodMs: number, burst: number): Rate
 /** Earliest integer instant ≥ t at which `cost` conforms, given the key's TAT. */
 export function rateEarliest(p: RateParams, tat: number, t: Millis, cost: number): Millis {
   const units = tat - p.tau + (cost - 1) * p.T;
-  const at = ceilDiv(units, p.q) + STATE_EPOCH;
-  return at > t ? at : t;
+  // Conforming already (the common case): no division needed.
+  if (units <= (t - STATE_EPOCH) * p.q) return t;
+  return ceilDiv(units, p.q) + STATE_EPOCH;
 }
 
 /**

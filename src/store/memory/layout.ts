@@ -1,5 +1,6 @@
 import { ValidationError } from '../../errors.js';
 import { rateParams, type RateParams } from '../../core/limits/rate.js';
+import { maxCostOf } from '../../core/reference.js';
 import type { LimitRule, Policy, Scope } from '../../core/types.js';
 import { SharedStringTable, type StringTableBuffers } from './string-table.js';
 
@@ -81,6 +82,8 @@ export interface RuleView {
   readonly f: Float64Array;
   readonly n: Int32Array;
   readonly cap: number;
+  /** The largest cost one message may have under this rule. */
+  readonly maxCost: number;
   readonly params: RateParams | null;
   readonly members: SharedStringTable | null;
   readonly m: Float64Array | null;
@@ -171,6 +174,7 @@ export function ruleViews(handle: MemoryStoreHandle): RuleView[] {
       f: new Float64Array(b.f),
       n: new Int32Array(b.n),
       cap: handle.sizes.entriesPerKey[i] as number,
+      maxCost: maxCostOf(rule),
       params: rule.kind === 'rate' ? rateParams(rule.count, rule.periodMs, rule.burst) : null,
       members: b.members ? new SharedStringTable(handle.sizes.members, b.members) : null,
       m: b.m ? new Float64Array(b.m) : null,

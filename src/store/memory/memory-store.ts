@@ -5,7 +5,7 @@ import { distinctCharges, distinctEarliest } from '../../core/limits/distinct.js
 import { batchEarliest, batchRunAfter } from '../../core/limits/batch.js';
 import { resolveRules, validateMessage } from '../../core/policy/index.js';
 import { compileWindows, nextAllowedInstant, type CompiledWindows } from '../../core/send-window.js';
-import { DEFAULT_MAX_WAIT_MS, MAX_FIXED_POINT_ROUNDS, maxCostOf } from '../../core/reference.js';
+import { DEFAULT_MAX_WAIT_MS, MAX_FIXED_POINT_ROUNDS } from '../../core/reference.js';
 import { STATE_EPOCH } from '../../core/time.js';
 import type {
   CommittedSend,
@@ -311,60 +311,61 @@ export class MemoryStore implements AdmissionStore {
     }
   }
 
-  /** The fixed point over shared state (caller holds the portfolio lock). */
+  /** The fixed point over shared state (caller holds the portfolio lock); see ReferenceModel.findSlot. */
   #find(p: PreparedMessage, now: Millis, maxWait: number): number {
     const m = p.message;
     const cost = p.cost;
     const nb = m.notBefore;
+    const deadline = m.deadline ?? Infinity;
     let t = nb !== undefined && nb > now ? nb : now;
-    // Attribution as in ReferenceModel.findSlot: the largest single push.
-    this.#pusher = -1;
-    let jump = 0;
     const nLimits = p.rules.length;
-    for (let round = 0; round < MAX_FIXED_POINT_ROUNDS; round++) {
-      const before = t;
-      for (let j = 0; j < nLimits; j++) {
-        const v = this.#rules[p.rules[j] as number] as RuleView;
-        if (cost > maxCostOf(v.rule)) {
-          this.#pusher = j;
-          return R_NEVER;
-        }
-        const e = this.#earliest(v, p.slots[j] as number, p.members[j] as number, p.calendar, t, cost, now);
+    const n = nLimits + p.windows.length;
+    this.#pusher = -1;
+    for (let j = 0; j < nLimits; j++) {
+      if (cost > (this.#rules[p.rules[j] as number] as RuleView).maxCost) {
+        this.#pusher = j;
+        return R_NEVER;
+      }
+    }
+    // Attribution as in ReferenceModel.findSlot: the largest single push.
+    let jump = 0;
+    let lastMoved = -1;
+    const steps = MAX_FIXED_POINT_ROUNDS * n;
+    for (let step = 0; step < steps; step++) {
+      const i = step % n;
+      if (i === lastMoved || (lastMoved < 0 && step === n)) break;
+      let e: number;
+      if (i < nLimits) {
+        e = this.#earliest(this.#rules[p.rules[i] as number] as RuleView, p.slots[i] as number, p.members[i] as number, p.calendar, t, cost, now);
         if (e < 0) {
-          this.#pusher = j;
+          this.#pusher = i;
           return e;
         }
-        if (e > t) {
-          if (e - t > jump) {
-            jump = e - t;
-            this.#pusher = j;
-          }
-          t = e;
-        }
-      }
-      for (let w = 0; w < p.windows.length; w++) {
-        const e = nextAllowedInstant(p.windows[w] as CompiledWindows, t);
+      } else {
+        e = nextAllowedInstant(p.windows[i - nLimits] as CompiledWindows, t);
         if (e === Infinity) {
-          this.#pusher = nLimits + w;
+          this.#pusher = i;
           return R_NEVER;
         }
-        if (e > t) {
-          if (e - t > jump) {
-            jump = e - t;
-            this.#pusher = nLimits + w;
-          }
-          t = e;
-        }
       }
-      if (m.deadline !== undefined && t > m.deadline) return R_DEADLINE;
+      if (e <= t) continue;
+      if (e - t > jump) {
+        jump = e - t;
+        this.#pusher = i;
+      }
+      t = e;
+      lastMoved = i;
+      if (t > deadline) return R_DEADLINE;
       if (t - now > maxWait) {
         this.#retryAt = t - maxWait;
         return R_WAIT;
       }
-      if (t === before) return t;
+      if (step === steps - 1) {
+        this.#retryAt = t;
+        return R_WAIT;
+      }
     }
-    this.#retryAt = t;
-    return R_WAIT;
+    return t;
   }
 
   #earliest(v: RuleView, slot: number, member: number, cal: ZoneCalendar, t: Millis, cost: number, floor: Millis): number {
@@ -384,10 +385,9 @@ export class MemoryStore implements AdmissionStore {
       }
       case 'daily': {
         let at = t;
-        const floorDay = cal.dayOf(floor);
         for (let k = 0; k < 4 * DAILY_RING; k++) {
           const day = cal.dayOf(at);
-          if (dailyUsed(v.n, slot, day, floorDay) + cost <= rule.count) return at;
+          if (dailyUsed(v.n, slot, day, cal, floor) + cost <= rule.count) return at;
           at = cal.nextDayStart(at);
         }
         return at;
@@ -546,7 +546,7 @@ export class MemoryStore implements AdmissionStore {
         return Math.max(0, rule.count - used);
       }
       case 'daily':
-        return Math.max(0, rule.count - dailyUsed(v.n, slot, cal.dayOf(now), cal.dayOf(now)));
+        return Math.max(0, rule.count - dailyUsed(v.n, slot, cal.dayOf(now), cal, now));
       case 'batch': {
         const last = v.f[slot * 3] as number;
         if (last === 0 || now - last >= rule.gapMs) return rule.size;
@@ -589,11 +589,11 @@ export class MemoryStore implements AdmissionStore {
  * free; one holding a different day that is still live cannot tell us anything about `day`, so
  * that day counts as full (fail closed: the admission moves on to another day).
  */
-function dailyUsed(n: Int32Array, slot: number, day: number, floorDay: number): number {
+function dailyUsed(n: Int32Array, slot: number, day: number, cal: ZoneCalendar, floor: Millis): number {
   const i = (slot * DAILY_RING + (day & (DAILY_RING - 1))) * 2;
   const stored = (n[i] as number) - 1;
   if (stored === day) return n[i + 1] as number;
-  if (stored < 0 || stored < floorDay) return 0;
+  if (stored < 0 || stored < cal.dayOf(floor)) return 0;
   return Infinity;
 }
 

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('README examples run as published', () => {
+  it('examples/quickstart.mjs (imports the built package by its name)', () => {
+    const r = spawnSync(process.execPath, ['examples/quickstart.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'first: true 2026-11-23T10:00:00.000Z',
+      'retry: true true true',
+      'survey: 2026-11-23T10:00:06.000Z delayed by pair-rate',
+      'capacity: number-throughput 0',
+      'capacity: pair-rate 0',
+      'capacity: portfolio-messaging-limit 1999',
+      'cancelled: true',
+      '',
+    ]);
+  });
+});

@@ -60,7 +60,7 @@ describe('embedded store shared by worker threads', () => {
   it('two threads on one shared GCRA key: never above the rate, and the budget is used', async () => {
     const limiter = SharedRateLimiter.create({ count: 2000, periodMs: 100 });
     const go = new SharedArrayBuffer(4);
-    const runs = [0, 1].map(() => run<{ granted: number[] }>('rate-limiter-worker.mjs', { handle: limiter.handle, calls: 400_000, go }));
+    const runs = [0, 1].map(() => run<{ granted: number[] }>('rate-limiter-worker.mjs', { handle: limiter.handle, durationMs: 400, go }));
     setTimeout(() => {
       Atomics.store(new Int32Array(go), 0, 1);
       Atomics.notify(new Int32Array(go), 0);
@@ -74,8 +74,10 @@ describe('embedded store shared by worker threads', () => {
       worst = Math.max(worst, j - i);
     }
     expect(worst).toBeLessThanOrEqual(2000);
-    // Liveness over the span actually covered (not a timing target: both threads spin far faster than the budget).
+    // Liveness over the span actually covered (not a timing target: both threads ask millions of
+    // times per second against a budget of 20 per ms, so the budget is the only thing that binds).
     const span = (granted[granted.length - 1] as number) - (granted[0] as number);
-    if (span >= 200) expect(granted.length).toBeGreaterThanOrEqual(0.95 * (span / 100) * 2000);
+    expect(span).toBeGreaterThanOrEqual(200);
+    expect(granted.length).toBeGreaterThanOrEqual(0.95 * (span / 100) * 2000);
   });
 });

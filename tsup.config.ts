@@ -1,10 +1,12 @@
 import { defineConfig } from 'tsup';
+import { luaEsbuildPlugin } from './src/build/lua-plugins.js';
 
 // Two builds: the library (ESM + CJS + types) and the executables (ESM only).
 // Worker entry points are separate files because worker threads load them by path.
 export default defineConfig([
   {
     entry: { index: 'src/index.ts' },
+    esbuildPlugins: [luaEsbuildPlugin],
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -19,6 +21,7 @@ export default defineConfig([
       'bench/hammer-worker': 'bench/hammer-worker.ts',
     },
     format: ['esm'],
+    esbuildPlugins: [luaEsbuildPlugin],
     sourcemap: true,
     target: 'node20',
     platform: 'node',

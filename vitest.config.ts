@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { luaVitePlugin } from './src/build/lua-plugins.js';
 
 export default defineConfig({
+  plugins: [luaVitePlugin],
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -82,3 +82,27 @@ function maskString(s: string): string {
   if (rest <= 0) return JSON.stringify(s.replace(/\d/g, '•'));
   return `${JSON.stringify(head + '•'.repeat(Math.min(rest, 4)))} (${s.length} chars)`;
 }
+
+/**
+ * The store did not answer in time: the operation may or may not have been applied. Retrying
+ * with the same message id is safe (admission is idempotent by id).
+ */
+export class OutcomeUnknownError extends SluiceError {
+  constructor(operation: string, options?: { cause?: unknown }) {
+    super('SLUICE_OUTCOME_UNKNOWN', `Outcome of ${operation} unknown: the store did not answer in time; retry with the same id`, options);
+  }
+}
+
+/** The store cannot be reached; nothing was admitted. */
+export class StoreUnavailableError extends SluiceError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('SLUICE_STORE_UNAVAILABLE', `Store unavailable: ${detail}; nothing was admitted`, options);
+  }
+}
+
+/** The store's configuration could silently lose limit state (e.g. an evicting maxmemory-policy). */
+export class UnsafeConfigError extends SluiceError {
+  constructor(detail: string) {
+    super('SLUICE_UNSAFE_CONFIG', `Unsafe store configuration: ${detail}`);
+  }
+}

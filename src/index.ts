@@ -9,6 +9,7 @@
 export { MemoryStore } from './store/memory/memory-store.js';
 export { SharedRateLimiter } from './store/memory/rate-limiter.js';
 export { monotonicClock } from './store/memory/clock.js';
+export { RedisStore } from './store/redis/redis-store.js';
 
 // Policy
 export { definePolicy, validatePolicy, validateMessage, resolveRules, limitKey, PRESETS, PRESET_NAMES, MESSAGING_LIMIT_TIERS, ACCOUNT_TIERS } from './core/policy/index.js';
@@ -24,7 +25,7 @@ export { checkLedger } from './verify/checker.js';
 export { parseLedgerJsonl } from './verify/jsonl.js';
 
 // Errors
-export { SluiceError, ValidationError, CapacityError } from './errors.js';
+export { SluiceError, ValidationError, CapacityError, OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError } from './errors.js';
 
 export type {
   Millis,
@@ -48,7 +49,8 @@ export type {
   LimitCapacity,
   AdmitOptions,
 } from './core/types.js';
-export type { AdmissionStore, AdmitCallOptions } from './store/contract.js';
+export type { AdmissionStore, AdmitCallOptions, CancelOptions } from './store/contract.js';
+export type { RedisStoreOptions, RedisClient } from './store/redis/redis-store.js';
 export type { MemoryStoreOptions, PreparedMessage } from './store/memory/memory-store.js';
 export type { MemoryStoreCapacity, MemoryStoreHandle } from './store/memory/layout.js';
 export type { SharedRateLimiterOptions, SharedRateLimiterHandle } from './store/memory/rate-limiter.js';

@@ -8,6 +8,11 @@ export interface AdmitCallOptions extends AdmitOptions {
   readonly now?: Millis;
 }
 
+export interface CancelOptions {
+  /** The message's portfolio. Required by the Redis store, which keeps records per portfolio. */
+  readonly portfolio?: string;
+}
+
 /**
  * What every store does, with the same semantics (one conformance suite runs against all).
  * Admission reserves the earliest slot satisfying every limit and send window, all or nothing.
@@ -21,7 +26,7 @@ export interface AdmissionStore {
   /** The decision `admit` would return now, consuming nothing. */
   peek(message: Message, options?: AdmitCallOptions): Promise<Decision>;
   /** Cancel an admitted message and refund what can be refunded safely. False when unknown or already cancelled. */
-  cancel(id: string): Promise<boolean>;
+  cancel(id: string, options?: CancelOptions): Promise<boolean>;
   /** What each limit of the message could still take at the instant, without waiting. */
   capacity(message: Message, options?: { readonly now?: Millis }): Promise<LimitCapacity[]>;
   close(): Promise<void>;

@@ -1,0 +1,56 @@
+--[[
+sluice cancel: undo an admission where that is safe, and mark its id cancelled.
+
+KEYS[1]      the message record
+KEYS[2..n]   every state key named in the record's undo lines, in order of appearance
+             (the client reads them from the record first; the script checks they match)
+
+Returns 1 when the admission was cancelled, 0 when the id is unknown or already cancelled.
+A rate, batch or distinct state is restored only if nothing was committed on it afterwards
+(a later reservation was placed against it); windows and daily counts are refunded exactly.
+]]
+--- @include "int"
+
+local record = KEYS[1]
+local r = redis.call('HMGET', record, 's', 't', 'c', 'i', 'u')
+if r[1] ~= 'a' then return 0 end
+local send_at, cost, id, undo = r[2], num(r[3]), r[4], r[5] or ''
+
+local fields = {}
+local next_key = 2
+local function key(name)
+  if KEYS[next_key] ~= name then error('sluice: cancel keys do not match the record') end
+  next_key = next_key + 1
+  return name
+end
+
+for line in string.gmatch(undo, '[^\n]+') do
+  local f = {}
+  for x in string.gmatch(line, '[^\t]+') do f[#f + 1] = x end
+  local kind = f[1]
+  if kind == 'r' then
+    local k = key(f[2])
+    if redis.call('GET', k) == f[4] then redis.call('SET', k, f[3], 'KEEPTTL') end
+  elseif kind == 'w' then
+    local k = key(f[2])
+    for j = 1, cost do redis.call('ZREM', k, send_at .. ':' .. id .. ':' .. j) end
+  elseif kind == 'd' then
+    local k = key(f[2])
+    redis.call('HINCRBY', k, f[3], -cost)
+  elseif kind == 'x' then
+    local charges, members, member = key(f[2]), key(f[3]), f[4]
+    local now_value = redis.call('HGET', members, member)
+    local seq = now_value and tonumber(string.match(now_value, ':(%-?%d+)$'))
+    if seq == num(f[7]) + 1 then
+      redis.call('HSET', members, member, f[5] .. ':' .. f[6] .. ':' .. f[7])
+      if f[8] == '1' then redis.call('ZREM', charges, send_at .. ':' .. member) end
+    end
+  elseif kind == 'b' then
+    local k = key(f[2])
+    local now_value = redis.call('GET', k)
+    local seq = now_value and tonumber(string.match(now_value, ':(%-?%d+)$'))
+    if seq == num(f[5]) + 1 then redis.call('SET', k, f[3] .. ':' .. f[4] .. ':' .. f[5], 'KEEPTTL') end
+  end
+end
+redis.call('HSET', record, 's', 'c')
+return 1

@@ -40,14 +40,6 @@ if floor_value > now then now = floor_value end
 if mode == 'admit' and now > floor_value then redis.call('SET', KEYS[1], fmt(now), 'PX', 40 * 24 * HOUR) end
 local record_ttl = num(ARGV[3])
 
--- Sorted instants of a log key at or after `from` (members carry the instant as their score).
-local function load_log(key, from)
-  local raw = redis.call('ZRANGEBYSCORE', key, fmt(from), '+inf', 'WITHSCORES')
-  local a = {}
-  for i = 2, #raw, 2 do a[#a + 1] = tonumber(raw[i]) end
-  return a
-end
-
 local function split3(s)
   if not s then return 0, 0, 0 end
   local x, y, z = string.match(s, '^(-?%d+):(-?%d+):(-?%d+)$')
@@ -113,16 +105,13 @@ for _ = 1, num(ARGV[4]) do
   else
     local code, t, pusher, retry = 1, now, -1, -1
     if not_before > t then t = not_before end
-    -- Load state once per message; every constraint then answers from memory.
+    -- Load small state once per message; window logs are searched in place (sorted-log).
     for i = 1, n_limits do
       local c = cons[i]
       if cost > c.max then code = -3; pusher = i - 1; break end
       if c.kind == 1 then
         c.tat = tonumber(redis.call('GET', c.key) or '0')
-      elseif c.kind == 2 then
-        c.log = load_log(c.key, now - c.W + 1)
       elseif c.kind == 4 then
-        c.log = load_log(c.key, now - c.W + 1)
         c.last_send, c.last_charge, c.seq = split3(redis.call('HGET', c.members, c.member))
       elseif c.kind == 5 then
         c.last, c.run, c.seq = split3(redis.call('GET', c.key))
@@ -142,7 +131,7 @@ for _ = 1, num(ARGV[4]) do
       if c.kind == 1 then
         return rate_earliest(c.q, c.T, c.tau, c.tat, at, cost)
       elseif c.kind == 2 then
-        return window_earliest(c.log, #c.log, at, cost, c.count, c.W)
+        return zwindow_earliest(c.key, at, cost, c.count, c.W)
       elseif c.kind == 3 then
         while true do
           local day, next_start = day_of(c, at)
@@ -154,7 +143,7 @@ for _ = 1, num(ARGV[4]) do
       elseif c.kind == 4 then
         if at < c.last_send then at = c.last_send end
         if at < c.last_charge + c.W then return at end
-        return window_earliest(c.log, #c.log, at, 1, c.count, c.W)
+        return zwindow_earliest(c.key, at, 1, c.count, c.W)
       elseif c.kind == 5 then
         if c.last == 0 then return at end
         if at < c.last then at = c.last end

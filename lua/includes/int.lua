@@ -1,6 +1,7 @@
 -- Exact integer helpers. Lua numbers are doubles: integers are exact below 2^53, but tostring
 -- keeps only 14 digits, so state is always written with '%.0f'.
 local function fmt(x)
+  if type(x) == 'string' then return x end
   return string.format('%.0f', x)
 end
 

@@ -1,56 +1,49 @@
--- The exact sliding window over a sorted array of integer instants `a[1..n]` (a Lua port of
--- src/core/limits/sorted-log.ts; golden vectors keep the two in step). Windows are half-open.
+-- The exact sliding window over a sorted set whose scores are integer instants (the same
+-- search as src/core/limits/sorted-log.ts, answered with ZCOUNT and rank lookups so that a
+-- window holding thousands of entries costs O(log n) per probe, not a full load).
+-- Windows are half-open [s, s + W): an entry a counts in it when s <= a <= s + W - 1.
 
--- First index i with a[i] >= x (n + 1 if none).
-local function lower_bound(a, n, x)
-  local lo, hi = 1, n + 1
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    if a[mid] < x then lo = mid + 1 else hi = mid end
-  end
-  return lo
+local function zcount(key, from, to)
+  return redis.call('ZCOUNT', key, fmt(from), fmt(to))
 end
 
-local function count_range(a, n, from, to)
-  return lower_bound(a, n, to) - lower_bound(a, n, from)
+-- Score of the entry with the given rank from the end (1 = newest), or nil.
+local function newest(key, rank)
+  local r = redis.call('ZRANGE', key, -rank, -rank, 'WITHSCORES')
+  if r[2] == nil then return nil end
+  return tonumber(r[2])
 end
 
--- The largest count of any window [s, s + W) containing t.
-local function max_window_containing(a, n, t, W)
-  local best = count_range(a, n, t - W + 1, t + 1)
-  local j = lower_bound(a, n, t + 1)
-  while j <= n and a[j] < t + W do
-    local s = a[j] - W + 1
-    local c = count_range(a, n, s, s + W)
+-- The largest count of any window [s, s + W) that contains t: the window ending at t, or one
+-- starting where a later entry a_j (t < a_j < t + W) first falls inside it.
+local function max_window_containing(key, t, W)
+  local best = zcount(key, t - W + 1, t)
+  local later = redis.call('ZRANGEBYSCORE', key, '(' .. fmt(t), '(' .. fmt(t + W), 'WITHSCORES')
+  for i = 2, #later, 2 do
+    local s = tonumber(later[i]) - W + 1
+    local c = zcount(key, s, s + W - 1)
     if c > best then best = c end
-    j = j + 1
   end
   return best
 end
 
 -- Earliest instant >= t at which `cost` more entries keep every window at most `count`.
-local function window_earliest(a, n, t, cost, count, W)
+-- Candidates are t and a_i + W for entries a_i (where a heavy window stops covering).
+local function zwindow_earliest(key, t, cost, count, W)
   local room = count - cost
-  local i = lower_bound(a, n, t - W + 1)
   local candidate = t
   while true do
-    if n == 0 or candidate >= a[n] then
-      if n <= room then return candidate end
-      local limit = a[n - room] + W
+    local last = newest(key, 1)
+    if last == nil or candidate >= last then
+      -- Nothing after the candidate: the (room+1)-th newest entry must have left its window.
+      if zcount(key, candidate - W + 1, '+inf') <= room then return candidate end
+      local limit = newest(key, room + 1) + W
       if limit > candidate then return limit end
       return candidate
     end
-    if max_window_containing(a, n, candidate, W) <= room then return candidate end
-    while i <= n and a[i] + W <= candidate do i = i + 1 end
-    if i > n then return candidate end
-    candidate = a[i] + W
+    if max_window_containing(key, candidate, W) <= room then return candidate end
+    local nxt = redis.call('ZRANGEBYSCORE', key, '(' .. fmt(candidate - W), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+    if nxt[2] == nil then return candidate end
+    candidate = tonumber(nxt[2]) + W
   end
-end
-
--- Insert `cost` copies of t keeping order.
-local function insert_sorted(a, n, t, cost)
-  local at = lower_bound(a, n, t + 1)
-  for k = n, at, -1 do a[k + cost] = a[k] end
-  for k = at, at + cost - 1 do a[k] = t end
-  return n + cost
 end

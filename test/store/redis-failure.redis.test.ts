@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError } from '../../src/errors.js';
 import { validatePolicy } from '../../src/core/policy/index.js';
@@ -27,7 +27,7 @@ async function server(options: Parameters<typeof startRedis>[0] = {}): Promise<R
   servers.push(s);
   return s;
 }
-function connect(s: { port: number }, options: ConstructorParameters<typeof Redis>[0] & object = {}): Redis {
+function connect(s: { port: number }, options: Omit<RedisOptions, 'replyMapping'> = {}): Redis {
   const c = new Redis({ host: '127.0.0.1', port: s.port, ...options });
   clients.push(c);
   return c;

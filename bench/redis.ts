@@ -1,0 +1,112 @@
+import { Redis } from 'ioredis';
+import * as hdr from 'hdr-histogram-js';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { RedisStore, validatePolicy, type Message, type Policy } from '../src/index.js';
+import { startRedis } from '../test/support/redis-server.js';
+
+export interface RedisThroughput {
+  readonly name: string;
+  readonly inFlight: number;
+  readonly batch: number;
+  readonly perSecond: number;
+}
+export interface RedisLatency {
+  readonly name: string;
+  readonly inFlight: number;
+  readonly p50us: number;
+  readonly p99us: number;
+  readonly p999us: number;
+  readonly maxUs: number;
+}
+export interface RedisResults {
+  readonly redisVersion: string;
+  readonly throughput: RedisThroughput[];
+  readonly latency: RedisLatency[];
+}
+
+const OPEN = 1_000_000_000;
+const single = validatePolicy({
+  name: 'single',
+  defaultTimeZone: 'UTC',
+  limits: [{ name: 'number', scope: 'number', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN }],
+  sendWindows: [],
+});
+const four = validatePolicy({
+  name: 'four',
+  defaultTimeZone: 'Europe/Madrid',
+  limits: [
+    { name: 'number', scope: 'number', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN },
+    { name: 'pair', scope: 'pair', kind: 'rate', count: 1, periodMs: 1, burst: 1 },
+    { name: 'daily', scope: 'recipient', kind: 'daily', count: OPEN },
+    { name: 'api', scope: 'apiKey', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN },
+  ],
+  sendWindows: [],
+});
+
+let seq = 0;
+const message = (i: number): Message => ({
+  id: `b${seq++}`,
+  to: `+3460${String(i % 100_000).padStart(7, '0')}`,
+  from: `num-${i % 4}`,
+  portfolio: 'acme',
+  category: 'utility',
+  apiKey: 'key-1',
+});
+
+/** Run `inFlight` loops calling `op` until `ms` elapse; returns operations completed per second. */
+async function drive(inFlight: number, ms: number, op: () => Promise<number>, histogram?: hdr.Histogram): Promise<number> {
+  const end = performance.now() + ms;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        done += await op();
+        histogram?.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+      }
+    }),
+  );
+  return done / (ms / 1000);
+}
+
+export async function runRedis(ms: number): Promise<RedisResults> {
+  const server = await startRedis();
+  const client = new Redis({ host: server.host, port: server.port });
+  try {
+    const info = await client.info('server');
+    const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    const throughput: RedisThroughput[] = [];
+    const latency: RedisLatency[] = [];
+    const stores: [string, Policy][] = [['sluice 1 limit (rate)', single], ['sluice 4-limit atomic admission', four]];
+    for (const [name, policy] of stores) {
+      const store = await RedisStore.connect(policy, client, { prefix: `${policy.name}:` });
+      for (const inFlight of [1, 16, 256]) {
+        const h = inFlight === 16 ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 }) : undefined;
+        const perSecond = await drive(inFlight, ms, async () => ((await store.admit(message(seq))).ok ? 1 : 1), h);
+        throughput.push({ name, inFlight, batch: 1, perSecond });
+        if (h) latency.push({ name, inFlight, p50us: h.getValueAtPercentile(50), p99us: h.getValueAtPercentile(99), p999us: h.getValueAtPercentile(99.9), maxUs: h.maxValue });
+      }
+      for (const inFlight of [1, 16]) {
+        const batch = 128;
+        const perSecond = await drive(inFlight, ms, async () => (await store.admitMany(Array.from({ length: batch }, () => message(seq)))).length);
+        throughput.push({ name: `${name}, batched`, inFlight, batch, perSecond });
+      }
+      await client.flushall();
+    }
+    const peer = new RateLimiterRedis({ storeClient: client, points: OPEN, duration: 1, keyPrefix: 'rlf' });
+    for (const inFlight of [1, 16, 256]) {
+      const h = inFlight === 16 ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 }) : undefined;
+      let k = 0;
+      const perSecond = await drive(inFlight, ms, async () => {
+        await peer.consume(`num-${k++ % 4}`);
+        return 1;
+      }, h);
+      throughput.push({ name: 'rate-limiter-flexible RateLimiterRedis.consume (1 limit)', inFlight, batch: 1, perSecond });
+      if (h) latency.push({ name: 'rate-limiter-flexible RateLimiterRedis.consume', inFlight, p50us: h.getValueAtPercentile(50), p99us: h.getValueAtPercentile(99), p999us: h.getValueAtPercentile(99.9), maxUs: h.maxValue });
+    }
+    return { redisVersion, throughput, latency };
+  } finally {
+    client.disconnect();
+    await server.stop();
+  }
+}

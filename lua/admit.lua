@@ -2,14 +2,18 @@
 sluice admit: reserve the earliest slot for each message of one portfolio, atomically.
 The same fixed point as src/store/memory/memory-store.ts, over Redis state.
 
-KEYS[1]      the portfolio's floor (largest `now` seen: time never runs backwards)
+KEYS[1]      the portfolio's meta hash: floor (largest `now` seen: time never runs backwards),
+             epoch (when this state was born), hold (no admissions before it, after a loss)
 KEYS[2..n]   message records and limit state, all hash-tagged {portfolio}; ARGV refers to
              them by index into KEYS
 
 ARGV[1]  mode: 'admit' (commit) or 'peek' (decide only)
 ARGV[2]  now in ms, or '-1' to use the server's TIME
 ARGV[3]  record TTL in ms (how long an id stays idempotent)
-ARGV[4]  number of messages m; then m message blocks:
+ARGV[4]  the epoch this client saw last (-1 if none): a missing or different epoch means the
+         state was lost (restart without persistence, flush, eviction)
+ARGV[5]  how long to hold the portfolio after a detected loss, in ms
+ARGV[6]  number of messages m; then m message blocks:
   id, recordKey, cost, notBefore (-1 none), deadline (-1 none), maxWait, horizon,
   nLimits, nWindows, then nLimits limit blocks (kind code first):
     1 rate      key, q, T, tau, maxCost
@@ -19,9 +23,10 @@ ARGV[4]  number of messages m; then m message blocks:
     5 batch     key, size, gap
   then nWindows window blocks: nIntervals, s1, e1, …  (allowed [s, e), sorted, disjoint, up to horizon)
 
-Returns 4 integers per message: code, sendAt, pusher (0-based constraint index, -1 none),
-retryAt (-1 none). Codes: 1 admitted, 2 replay of an admission, 3 replay of a cancelled id,
--1 deadline, -2 wait beyond maxWait, -3 never, -4 beyond the calendar horizon sent by the client.
+Returns the portfolio's epoch, then 4 integers per message: code, sendAt, pusher (0-based
+constraint index, -1 none), retryAt (-1 none). Codes: 1 admitted, 2 replay of an admission,
+3 replay of a cancelled id, -1 deadline, -2 wait beyond maxWait, -3 never, -4 beyond the
+calendar horizon sent by the client, -5 held after a state loss (retryAt = end of the hold).
 Nothing is written for a refusal or in 'peek' mode.
 ]]
 --- @include "int"
@@ -35,9 +40,27 @@ if now < 0 then
   local tm = redis.call('TIME')
   now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
 end
-local floor_value = tonumber(redis.call('GET', KEYS[1]) or '0')
+local meta = redis.call('HMGET', KEYS[1], 'floor', 'epoch', 'hold')
+local floor_value = tonumber(meta[1] or '0')
+local epoch = tonumber(meta[2] or '-1')
+local hold = tonumber(meta[3] or '0')
 if floor_value > now then now = floor_value end
-if mode == 'admit' and now > floor_value then redis.call('SET', KEYS[1], fmt(now), 'PX', 40 * 24 * HOUR) end
+local expected = num(ARGV[4])
+local hold_ms = num(ARGV[5])
+local lost = false
+if epoch < 0 then
+  -- No state for this portfolio: either new, or lost. Only a client that saw it before can tell.
+  epoch = now
+  lost = expected >= 0
+elseif expected >= 0 and epoch ~= expected then
+  -- Lost, then recreated by a client that could not know: the loss happened before `epoch`.
+  lost = true
+end
+if lost and epoch + hold_ms > hold then hold = epoch + hold_ms end
+if mode == 'admit' then
+  redis.call('HSET', KEYS[1], 'floor', fmt(now), 'epoch', fmt(epoch), 'hold', fmt(hold))
+  redis.call('PEXPIRE', KEYS[1], fmt(40 * 24 * HOUR + hold_ms))
+end
 local record_ttl = num(ARGV[3])
 
 local function split3(s)
@@ -46,9 +69,9 @@ local function split3(s)
   return tonumber(x), tonumber(y), tonumber(z)
 end
 
-local out = {}
-local p = 5
-for _ = 1, num(ARGV[4]) do
+local out = { epoch }
+local p = 7
+for _ = 1, num(ARGV[6]) do
   local id = ARGV[p]
   local record = KEYS[num(ARGV[p + 1])]
   local cost = num(ARGV[p + 2])
@@ -98,7 +121,10 @@ for _ = 1, num(ARGV[4]) do
   end
 
   local existing = redis.call('HMGET', record, 's', 't')
-  if existing[1] == 'a' then
+  if now < hold and existing[1] ~= 'a' and existing[1] ~= 'c' then
+    -- Fail closed: what was committed before the loss is unknown until the hold ends.
+    out[#out + 1] = -5; out[#out + 1] = -1; out[#out + 1] = -1; out[#out + 1] = hold
+  elseif existing[1] == 'a' then
     out[#out + 1] = 2; out[#out + 1] = tonumber(existing[2]); out[#out + 1] = -1; out[#out + 1] = -1
   elseif existing[1] == 'c' then
     out[#out + 1] = 3; out[#out + 1] = -1; out[#out + 1] = -1; out[#out + 1] = -1

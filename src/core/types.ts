@@ -143,7 +143,9 @@ export type RefusalReason =
   /** The store's bounded state for one key is full of live entries (fail closed). */
   | 'capacity'
   /** This id was admitted and then cancelled; ids are never reused. */
-  | 'cancelled';
+  | 'cancelled'
+  /** The Redis store detected lost state for the portfolio and holds it until `retryAt` (fail closed). */
+  | 'state-lost';
 
 export type Decision =
   | {

@@ -30,6 +30,12 @@ export interface RedisStoreOptions {
   readonly allowEvictingPolicy?: boolean;
   /** Messages per script call in `admitMany` (default 128). */
   readonly chunkSize?: number;
+  /**
+   * The furthest ahead any call may reserve (a call's `maxWaitMs` may not exceed it; default 30
+   * days). After a detected state loss the portfolio is held for this plus the policy's longest
+   * window: reservations and window contents from before the loss are unknown until then.
+   */
+  readonly maxWaitMs?: number;
 }
 
 type ScriptFn = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
@@ -48,6 +54,10 @@ export class RedisStore implements AdmissionStore {
   readonly #clock: 'server' | 'client';
   readonly #recordTtl: number;
   readonly #chunk: number;
+  readonly #maxWait: number;
+  readonly #holdMs: number;
+  /** The state epoch seen per portfolio: a later mismatch means Redis lost the state. */
+  readonly #epochs = new Map<string, number>();
   readonly #windows = new Map<string, CompiledWindows>();
 
   /** Check the server's configuration, register the scripts, and return a store. */
@@ -65,6 +75,8 @@ export class RedisStore implements AdmissionStore {
     this.#clock = options.clock ?? 'server';
     this.#recordTtl = options.recordTtlMs ?? 31 * DAY;
     this.#chunk = options.chunkSize ?? 128;
+    this.#maxWait = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    this.#holdMs = this.#maxWait + longestWindow(policy);
     for (const s of Object.values(SCRIPTS)) client.defineCommand(s.name, { lua: s.lua });
   }
 
@@ -138,9 +150,9 @@ export class RedisStore implements AdmissionStore {
 
   async #run(mode: 'admit' | 'peek', messages: readonly Message[], options: AdmitCallOptions): Promise<Decision[]> {
     const validated = messages.map((m, i) => validateMessage(m, messages.length === 1 ? 'message' : `messages[${i}]`));
-    const maxWait = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
-    if (typeof maxWait !== 'number' || !Number.isSafeInteger(maxWait) || maxWait < 0) {
-      throw new ValidationError('options.maxWaitMs', 'a non-negative safe integer', maxWait);
+    const maxWait = options.maxWaitMs ?? this.#maxWait;
+    if (typeof maxWait !== 'number' || !Number.isSafeInteger(maxWait) || maxWait < 0 || maxWait > this.#maxWait) {
+      throw new ValidationError('options.maxWaitMs', `a non-negative integer at most the store's maxWaitMs (${this.#maxWait})`, maxWait);
     }
     const explicitNow = options.now;
     const clientNow = explicitNow ?? Date.now();
@@ -166,7 +178,7 @@ export class RedisStore implements AdmissionStore {
   }
 
   async #runChunk(mode: 'admit' | 'peek', portfolio: string, messages: readonly Message[], clientNow: Millis, explicitNow: Millis | undefined, maxWait: number): Promise<Decision[]> {
-    const keys: string[] = [this.#prefixed(portfolio, 'floor')];
+    const keys: string[] = [this.#prefixed(portfolio, 'meta')];
     const index = new Map<string, number>();
     const keyIndex = (k: string): number => {
       let i = index.get(k);
@@ -179,7 +191,7 @@ export class RedisStore implements AdmissionStore {
     };
     const now = explicitNow ?? (this.#clock === 'client' ? clientNow : -1);
     const horizon = clientNow + maxWait + 2 * DAY;
-    const argv: (string | number)[] = [mode, now, this.#recordTtl, messages.length];
+    const argv: (string | number)[] = [mode, now, this.#recordTtl, this.#epochs.get(portfolio) ?? -1, this.#holdMs, messages.length];
     const names: string[][] = [];
     const early: (Decision | null)[] = [];
     for (const m of messages) {
@@ -234,7 +246,8 @@ export class RedisStore implements AdmissionStore {
     }
     const fn = this.#script(SCRIPTS.admit.name);
     const reply = (await this.#call(mode, () => fn(keys.length, ...keys, ...argv))) as number[];
-    return messages.map((m, i) => early[i] ?? decisionOf(m.id, reply, i * 4, names[i] as string[]));
+    this.#epochs.set(portfolio, reply[0] as number);
+    return messages.map((m, i) => early[i] ?? decisionOf(m.id, reply, 1 + i * 4, names[i] as string[]));
   }
 
   async #call<T>(operation: string, f: () => Promise<T>): Promise<T> {
@@ -304,6 +317,20 @@ export class RedisStore implements AdmissionStore {
   }
 }
 
+/** The longest span over which a rule's past sends still matter. */
+function longestWindow(policy: Policy): number {
+  let longest = 0;
+  for (const rule of policy.limits) {
+    const span =
+      rule.kind === 'rate' ? rule.periodMs * rule.burst
+      : rule.kind === 'window' || rule.kind === 'distinct' ? rule.windowMs
+      : rule.kind === 'daily' ? 2 * DAY
+      : rule.gapMs;
+    if (span > longest) longest = span;
+  }
+  return longest;
+}
+
 function decisionOf(id: string, reply: readonly number[], at: number, names: readonly string[]): Decision {
   const code = reply[at] as number;
   const sendAt = reply[at + 1] as number;
@@ -321,6 +348,8 @@ function decisionOf(id: string, reply: readonly number[], at: number, names: rea
       return { ok: false, id, reason: 'deadline', limit, retryAt: null, duplicate: false };
     case -3:
       return { ok: false, id, reason: 'never', limit, retryAt: null, duplicate: false };
+    case -5:
+      return { ok: false, id, reason: 'state-lost', limit: null, retryAt, duplicate: false };
     default:
       // -2: beyond maxWait; -4: the server's clock lies outside the calendar the client sent.
       return { ok: false, id, reason: 'wait-exceeds-max', limit, retryAt: retryAt >= 0 ? retryAt : null, duplicate: false };

@@ -3,7 +3,8 @@ sluice admit: reserve the earliest slot for each message of one portfolio, atomi
 The same fixed point as src/store/memory/memory-store.ts, over Redis state.
 
 KEYS[1]      the portfolio's meta hash: floor (largest `now` seen: time never runs backwards),
-             epoch (when this state was born), hold (no admissions before it, after a loss)
+             epoch (when this state was born), seq (bumped by every committing call),
+             hold (no admissions before it, after a loss)
 KEYS[2..n]   message records and limit state, all hash-tagged {portfolio}; ARGV refers to
              them by index into KEYS
 
@@ -12,8 +13,10 @@ ARGV[2]  now in ms, or '-1' to use the server's TIME
 ARGV[3]  record TTL in ms (how long an id stays idempotent)
 ARGV[4]  the epoch this client saw last (-1 if none): a missing or different epoch means the
          state was lost (restart without persistence, flush, eviction)
-ARGV[5]  how long to hold the portfolio after a detected loss, in ms
-ARGV[6]  number of messages m; then m message blocks:
+ARGV[5]  the highest seq this client saw (-1 if none): a stored seq below it means acknowledged
+         writes were lost (e.g. an AOF write postponed past a crash)
+ARGV[6]  how long to hold the portfolio after a detected loss, in ms
+ARGV[7]  number of messages m; then m message blocks:
   id, recordKey, cost, notBefore (-1 none), deadline (-1 none), maxWait, horizon,
   nLimits, nWindows, then nLimits limit blocks (kind code first):
     1 rate      key, q, T, tau, maxCost
@@ -23,7 +26,7 @@ ARGV[6]  number of messages m; then m message blocks:
     5 batch     key, size, gap
   then nWindows window blocks: nIntervals, s1, e1, …  (allowed [s, e), sorted, disjoint, up to horizon)
 
-Returns the portfolio's epoch, then 4 integers per message: code, sendAt, pusher (0-based
+Returns the portfolio's epoch and seq (-1 when not stored yet), then 4 integers per message: code, sendAt, pusher (0-based
 constraint index, -1 none), retryAt (-1 none). Codes: 1 admitted, 2 replay of an admission,
 3 replay of a cancelled id, -1 deadline, -2 wait beyond maxWait, -3 never, -4 beyond the
 calendar horizon sent by the client, -5 held after a state loss (retryAt = end of the hold).
@@ -40,14 +43,17 @@ if now < 0 then
   local tm = redis.call('TIME')
   now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
 end
-local meta = redis.call('HMGET', KEYS[1], 'floor', 'epoch', 'hold')
+local meta = redis.call('HMGET', KEYS[1], 'floor', 'epoch', 'hold', 'seq')
 local floor_value = tonumber(meta[1] or '0')
 local epoch = tonumber(meta[2] or '-1')
 local hold = tonumber(meta[3] or '0')
+local seq = tonumber(meta[4] or '0')
 if floor_value > now then now = floor_value end
 local expected = num(ARGV[4])
-local hold_ms = num(ARGV[5])
+local expected_seq = num(ARGV[5])
+local hold_ms = num(ARGV[6])
 local lost = false
+local persisted = epoch >= 0
 if epoch < 0 then
   -- No state for this portfolio: either new, or lost. Only a client that saw it before can tell.
   epoch = now
@@ -57,8 +63,13 @@ elseif expected >= 0 and epoch ~= expected then
   lost = true
 end
 if lost and epoch + hold_ms > hold then hold = epoch + hold_ms end
+if persisted and seq < expected_seq and now + hold_ms > hold then
+  -- Same state, but writes this client saw acknowledged are gone: a partial loss.
+  hold = now + hold_ms
+end
 if mode == 'admit' then
-  redis.call('HSET', KEYS[1], 'floor', fmt(now), 'epoch', fmt(epoch), 'hold', fmt(hold))
+  seq = seq + 1
+  redis.call('HSET', KEYS[1], 'floor', fmt(now), 'epoch', fmt(epoch), 'hold', fmt(hold), 'seq', fmt(seq))
   redis.call('PEXPIRE', KEYS[1], fmt(40 * 24 * HOUR + hold_ms))
 end
 local record_ttl = num(ARGV[3])
@@ -69,9 +80,11 @@ local function split3(s)
   return tonumber(x), tonumber(y), tonumber(z)
 end
 
-local out = { epoch }
-local p = 7
-for _ = 1, num(ARGV[6]) do
+-- Report the epoch only once it is stored: a client must never expect an epoch nobody wrote.
+local stored = persisted or mode == 'admit'
+local out = { stored and epoch or -1, stored and seq or -1 }
+local p = 8
+for _ = 1, num(ARGV[7]) do
   local id = ARGV[p]
   local record = KEYS[num(ARGV[p + 1])]
   local cost = num(ARGV[p + 2])

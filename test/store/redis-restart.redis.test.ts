@@ -64,4 +64,17 @@ describe('Redis restarts', () => {
     expect(replay).toEqual(before.map((d) => ({ ...d, delayedBy: null, duplicate: true })));
     expect(await store.admit(msg('d'), { now: t0 + 5 })).toMatchObject({ ok: true, sendAt: t0 + 3000 });
   });
+
+  it('acknowledged writes lost while the state survives (a partial loss) are detected and held', async () => {
+    const { client } = await setup(false);
+    const store = await RedisStore.connect(policy, client, { maxWaitMs: 60_000 });
+    await store.admit(msg('x'), { now: t0 });
+    await store.admit(msg('y'), { now: t0 });
+    // Simulate an AOF that kept the first write but not the second: roll the meta back one call.
+    const meta = 'sluice:{p}|meta';
+    await client.hincrby(meta, 'seq', -1);
+    await client.del('sluice:{p}|msg|y');
+    const held = await store.admit(msg('y'), { now: t0 + 10 });
+    expect(held).toMatchObject({ ok: false, reason: 'state-lost', retryAt: t0 + 10 + 60_000 + 30_000 });
+  });
 });

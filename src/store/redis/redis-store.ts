@@ -56,8 +56,9 @@ export class RedisStore implements AdmissionStore {
   readonly #chunk: number;
   readonly #maxWait: number;
   readonly #holdMs: number;
-  /** The state epoch seen per portfolio: a later mismatch means Redis lost the state. */
+  /** The state epoch and highest seq seen per portfolio: a mismatch later means Redis lost state. */
   readonly #epochs = new Map<string, number>();
+  readonly #seqs = new Map<string, number>();
   readonly #windows = new Map<string, CompiledWindows>();
 
   /** Check the server's configuration, register the scripts, and return a store. */
@@ -191,7 +192,7 @@ export class RedisStore implements AdmissionStore {
     };
     const now = explicitNow ?? (this.#clock === 'client' ? clientNow : -1);
     const horizon = clientNow + maxWait + 2 * DAY;
-    const argv: (string | number)[] = [mode, now, this.#recordTtl, this.#epochs.get(portfolio) ?? -1, this.#holdMs, messages.length];
+    const argv: (string | number)[] = [mode, now, this.#recordTtl, this.#epochs.get(portfolio) ?? -1, this.#seqs.get(portfolio) ?? -1, this.#holdMs, messages.length];
     const names: string[][] = [];
     const early: (Decision | null)[] = [];
     for (const m of messages) {
@@ -246,8 +247,10 @@ export class RedisStore implements AdmissionStore {
     }
     const fn = this.#script(SCRIPTS.admit.name);
     const reply = (await this.#call(mode, () => fn(keys.length, ...keys, ...argv))) as number[];
-    this.#epochs.set(portfolio, reply[0] as number);
-    return messages.map((m, i) => early[i] ?? decisionOf(m.id, reply, 1 + i * 4, names[i] as string[]));
+    const [epoch = -1, seq = -1] = reply;
+    if (epoch >= 0) this.#epochs.set(portfolio, epoch);
+    if (seq > (this.#seqs.get(portfolio) ?? -1)) this.#seqs.set(portfolio, seq);
+    return messages.map((m, i) => early[i] ?? decisionOf(m.id, reply, 2 + i * 4, names[i] as string[]));
   }
 
   async #call<T>(operation: string, f: () => Promise<T>): Promise<T> {

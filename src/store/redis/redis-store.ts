@@ -1,11 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
-import { zoneCalendar } from '../../core/calendar.js';
+import { zoneCalendar, type ZoneCalendar } from '../../core/calendar.js';
 import { rateParams } from '../../core/limits/rate.js';
 import { resolveRules, validateMessage, validateMessageId } from '../../core/policy/index.js';
 import { DEFAULT_MAX_WAIT_MS } from '../../core/reference.js';
 import { allowedUntil, compileWindows, nextAllowedInstant, type CompiledWindows } from '../../core/send-window.js';
 import { DAY, STATE_EPOCH } from '../../core/time.js';
-import type { Decision, LimitCapacity, Message, Millis, Policy } from '../../core/types.js';
+import type { Decision, LimitCapacity, LimitRule, Message, Millis, Policy } from '../../core/types.js';
 import { OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError, ValidationError } from '../../errors.js';
 import type { AdmissionStore, AdmitCallOptions, CancelOptions } from '../contract.js';
 import { SCRIPTS } from './scripts.js';
@@ -60,6 +60,9 @@ export class RedisStore implements AdmissionStore {
   readonly #epochs = new Map<string, number>();
   readonly #seqs = new Map<string, number>();
   readonly #windows = new Map<string, CompiledWindows>();
+  readonly #rates = new Map<LimitRule, readonly number[]>();
+  /** Local day boundaries per zone, for the client day they were computed from. */
+  readonly #days = new Map<string, { readonly day: number; readonly args: readonly number[] }>();
 
   /** Check the server's configuration, register the scripts, and return a store. */
   static async connect(policy: Policy, client: RedisClient, options: RedisStoreOptions = {}): Promise<RedisStore> {
@@ -207,23 +210,15 @@ export class RedisStore implements AdmissionStore {
       for (const { rule, key } of resolved.limits) {
         const k = keyIndex(this.#limitKey(portfolio, key));
         switch (rule.kind) {
-          case 'rate': {
-            const p = rateParams(rule.count, rule.periodMs, rule.burst);
-            argv.push(1, k, p.q, p.T, p.tau, p.maxCost);
+          case 'rate':
+            argv.push(1, k, ...this.#rateArgs(rule));
             break;
-          }
           case 'window':
             argv.push(2, k, rule.count, rule.windowMs);
             break;
-          case 'daily': {
-            // Local day boundaries from a day before the client's clock to past the horizon.
-            let day = calendar.dayOf(clientNow - DAY);
-            const bounds = [calendar.dayStart(day)];
-            const first = day;
-            while ((bounds[bounds.length - 1] as number) <= horizon) bounds.push(calendar.dayStart(++day));
-            argv.push(3, k, rule.count, bounds.length, first, ...bounds);
+          case 'daily':
+            argv.push(3, k, rule.count, ...this.#dayArgs(calendar, clientNow, horizon));
             break;
-          }
           case 'distinct':
             argv.push(4, k, keyIndex(`${this.#limitKey(portfolio, key)}|members`), rule.count, rule.windowMs, m.to);
             break;
@@ -304,6 +299,30 @@ export class RedisStore implements AdmissionStore {
       this.#windows.set(k, w);
     }
     return w;
+  }
+
+  #rateArgs(rule: LimitRule & { kind: 'rate' }): readonly number[] {
+    let args = this.#rates.get(rule);
+    if (!args) {
+      const p = rateParams(rule.count, rule.periodMs, rule.burst);
+      args = [p.q, p.T, p.tau, p.maxCost];
+      this.#rates.set(rule, args);
+    }
+    return args;
+  }
+
+  /** `nBounds, day0, b1..bn`: local day starts from a day before `now` to past `horizon`. */
+  #dayArgs(calendar: ZoneCalendar, now: Millis, horizon: Millis): readonly number[] {
+    const first = calendar.dayOf(now - DAY);
+    const cached = this.#days.get(calendar.timeZone);
+    const last = cached?.args[cached.args.length - 1];
+    if (cached && cached.day === first && last !== undefined && last > horizon) return cached.args;
+    let day = first;
+    const bounds = [calendar.dayStart(day)];
+    while ((bounds[bounds.length - 1] as number) <= horizon) bounds.push(calendar.dayStart(++day));
+    const args = [bounds.length, first, ...bounds];
+    this.#days.set(calendar.timeZone, { day: first, args });
+    return args;
   }
 
   #prefixed(portfolio: string, rest: string): string {

@@ -8,7 +8,7 @@
 // Stores
 export { MemoryStore } from './store/memory/memory-store.js';
 export { SharedRateLimiter } from './store/memory/rate-limiter.js';
-export { monotonicClock } from './store/memory/clock.js';
+export { monotonicClock, TickerClock, tickerClock } from './store/memory/clock.js';
 export { RedisStore } from './store/redis/redis-store.js';
 
 // Policy
@@ -53,7 +53,7 @@ export type { AdmissionStore, AdmitCallOptions, CancelOptions } from './store/co
 export type { RedisStoreOptions, RedisClient } from './store/redis/redis-store.js';
 export type { MemoryStoreOptions, PreparedMessage } from './store/memory/memory-store.js';
 export type { MemoryStoreCapacity, MemoryStoreHandle } from './store/memory/layout.js';
-export type { SharedRateLimiterOptions, SharedRateLimiterHandle } from './store/memory/rate-limiter.js';
+export type { SharedRateLimiterOptions, SharedRateLimiterHandle, SharedRateLimiterClock, SharedRateLimiterShape } from './store/memory/rate-limiter.js';
 export type { Clock } from './store/memory/clock.js';
 export type { PresetName, PolicyOverrides, ResolvedMessage, ResolvedLimit } from './core/policy/index.js';
 export type { ZoneCalendar } from './core/calendar.js';

@@ -61,7 +61,9 @@ async function drive(inFlight: number, ms: number, op: () => Promise<number>, hi
     Array.from({ length: inFlight }, async () => {
       while (performance.now() < end) {
         const t = performance.now();
-        done += await op();
+        // Not `done += await op()`: that reads `done` before the await and loses concurrent updates.
+        const n = await op();
+        done += n;
         histogram?.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
       }
     }),

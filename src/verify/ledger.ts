@@ -5,25 +5,14 @@
  * a bug in the core cannot hide itself by also living in the checker.
  */
 import { ValidationError } from '../errors.js';
-import type { Category, Millis } from '../core/types.js';
+import type { Category, CommittedSend, Millis } from '../core/types.js';
 import { isValidTimeZone } from './localtime.js';
 
-export interface LedgerEntry {
-  /** Message id; must be unique in a ledger (a repeat is a `duplicate-id` violation). */
-  readonly id: string;
-  /** The instant the send was committed for, integer ms since the epoch. */
-  readonly sendAt: Millis;
-  readonly to: string;
-  readonly from: string;
-  readonly portfolio: string;
-  readonly category: Category;
-  /** Cost units, a non-negative integer (integer so every sum and product stays exact). */
-  readonly cost: number;
-  readonly campaign?: string;
-  readonly apiKey?: string;
-  /** The recipient IANA zone the admission used (daily caps and send windows are local to it). */
-  readonly timeZone: string;
-}
+/**
+ * One committed send: the record a store commits is exactly what the checker reads. The checker
+ * re-validates every field of it (`toLedgerEntry`) rather than trusting the type.
+ */
+export type LedgerEntry = CommittedSend;
 
 /** The checker's own copy of the category list (independence from core values). */
 const CATEGORY_SET: ReadonlySet<string> = new Set(['authentication', 'utility', 'marketing', 'service']);

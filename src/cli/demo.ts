@@ -2,7 +2,8 @@ import { definePolicy } from '../core/policy/index.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { planInTimeOrder } from '../scheduler/time-ordered-planner.js';
 import { checkLedger } from '../verify/checker.js';
-import type { BatchRule, Category, CommittedSend, Message, Millis, Policy } from '../core/types.js';
+import { batchRuns } from '../scheduler/batches.js';
+import type { BatchRule, Category, Message, Millis, Policy } from '../core/types.js';
 
 export interface DemoOptions {
   readonly recipients: number;
@@ -103,7 +104,7 @@ export function runDemo(o: DemoOptions): DemoReport {
 
   const batchRule = policy.limits.find((r): r is BatchRule => r.kind === 'batch');
   const gap = batchRule?.gapMs ?? 15 * 60_000;
-  const runs = batchesOf(committed, gap);
+  const { runs } = batchRuns(committed, gap);
   out(`batches   (at most ${fmtInt(batchRule?.size ?? 0)} messages, then a pause of at least ${gap / 60_000} min)`);
   const shown = runs.length <= 14 ? runs : [...runs.slice(0, 10), null, ...runs.slice(-3)];
   for (const r of shown) {
@@ -163,31 +164,6 @@ const EXPLAIN: Record<string, string> = {
 };
 function explain(rule: string): string {
   return EXPLAIN[rule] ?? '';
-}
-
-interface Run {
-  index: number;
-  first: Millis;
-  last: Millis;
-  count: number;
-  numbers: number;
-}
-function batchesOf(sends: readonly CommittedSend[], gap: number): Run[] {
-  const runs: Run[] = [];
-  let from = new Set<string>();
-  for (const s of sends) {
-    const cur = runs[runs.length - 1];
-    if (cur && s.sendAt - cur.last < gap) {
-      cur.last = s.sendAt;
-      cur.count++;
-      from.add(s.from);
-      cur.numbers = from.size;
-    } else {
-      from = new Set([s.from]);
-      runs.push({ index: runs.length + 1, first: s.sendAt, last: s.sendAt, count: 1, numbers: 1 });
-    }
-  }
-  return runs;
 }
 
 function mulberry32(seed: number): () => number {

@@ -1,5 +1,6 @@
 import type { Decision, Message, Millis } from '../core/types.js';
 import type { MemoryStore } from '../store/memory/memory-store.js';
+import type { AdmissionStore } from '../store/contract.js';
 import { MinHeap } from './min-heap.js';
 
 export interface PlanOptions {
@@ -32,13 +33,37 @@ export function planInTimeOrder(store: MemoryStore, messages: readonly Message[]
     const at = heap.peekKey();
     const i = heap.pop();
     const d = store.admitPreparedSync(prepared[i]!, { now: at, maxWaitMs: ahead });
-    if (!d.ok && d.reason === 'wait-exceeds-max' && d.retryAt !== null) {
-      const seen = deferredBy[i] as string[];
-      if (d.limit !== null && !seen.includes(d.limit)) seen.push(d.limit);
-      heap.push(i, Math.max(d.retryAt, at + 1));
-      continue;
-    }
+    if (retry(d, i, at, heap, deferredBy)) continue;
     decisions[i] = d;
   }
   return { decisions, deferredBy };
+}
+
+/**
+ * The same plan over any store (the Redis store, say): one awaited admission at a time, so the
+ * store sees the same time-ordered sequence as the synchronous planner.
+ */
+export async function planInTimeOrderAsync(store: AdmissionStore, messages: readonly Message[], start: Millis, options: PlanOptions = {}): Promise<PlanOutcome> {
+  const ahead = options.commitAheadMs ?? 60_000;
+  const heap = new MinHeap();
+  const decisions: Decision[] = new Array(messages.length);
+  const deferredBy: string[][] = messages.map(() => []);
+  messages.forEach((m, i) => heap.push(i, Math.max(start, m.notBefore ?? start)));
+  while (heap.size > 0) {
+    const at = heap.peekKey();
+    const i = heap.pop();
+    const d = await store.admit(messages[i]!, { now: at, maxWaitMs: ahead });
+    if (retry(d, i, at, heap, deferredBy)) continue;
+    decisions[i] = d;
+  }
+  return { decisions, deferredBy };
+}
+
+/** A refusal for waiting is offered again at `retryAt`; true when the message was re-queued. */
+function retry(d: Decision, i: number, at: Millis, heap: MinHeap, deferredBy: string[][]): boolean {
+  if (d.ok || d.reason !== 'wait-exceeds-max' || d.retryAt === null) return false;
+  const seen = deferredBy[i] as string[];
+  if (d.limit !== null && !seen.includes(d.limit)) seen.push(d.limit);
+  heap.push(i, Math.max(d.retryAt, at + 1));
+  return true;
 }

@@ -1,4 +1,5 @@
 import { runDemo } from './demo.js';
+import { runVerify } from './verify.js';
 
 /**
  * `sluice <command>`. Exit codes: 0 success, 1 the work found a problem (e.g. a violated
@@ -12,6 +13,13 @@ commands
          --numbers K      sending numbers in the pool (default 4)
          --start ISO      campaign start (default 2026-11-23T06:00:00Z)
          --seed S         sample seed (default 7)
+  verify check a schedule (JSONL) against a policy with the independent checker
+         --policy P            preset name (conservative, cloud-api) or policy file
+         --schedule FILE       the schedule, one JSON object per line
+         --max-violations N    violations to list (default 20)
+         --json                machine-readable report
+
+exit codes: 0 success, 1 the work found a problem (a violated limit), 2 bad usage or input
 `;
 
 class UsageError extends Error {}
@@ -22,7 +30,9 @@ function main(argv: readonly string[]): number {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  const flags = parseFlags(rest);
+  const json = rest.includes('--json');
+  const flags = parseFlags(rest.filter((a) => a !== '--json'));
+  if (json && command !== 'verify') throw new UsageError(`--json is not an option of '${command}'`);
   switch (command) {
     case 'demo': {
       const options = {
@@ -35,6 +45,16 @@ function main(argv: readonly string[]): number {
       const report = runDemo(options);
       process.stdout.write(`${report.text}\n`);
       return report.violations === 0 ? 0 : 1;
+    }
+    case 'verify': {
+      const policy = flags.get('policy');
+      const schedule = flags.get('schedule');
+      flags.delete('policy');
+      flags.delete('schedule');
+      if (policy === undefined || schedule === undefined) throw new UsageError('verify needs --policy and --schedule');
+      const maxViolations = intFlag(flags, 'max-violations', 20, 0, 1_000_000);
+      rejectUnknown(flags);
+      return runVerify({ policy, schedule, maxViolations, json }, (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`));
     }
     default:
       throw new UsageError(`unknown command '${command}'`);

@@ -64,6 +64,8 @@ export const SKIP_REASONS = Object.freeze([
   'invalid-number',
   'missing-number',
   'duplicate',
+  'duplicate-id',
+  'ambiguous-time-zone',
   'parse-error',
   'invalid-time-zone',
   'invalid-category',

@@ -173,7 +173,8 @@ export function verifySchedule(policy: Policy, schedule: Schedule, options: { re
       });
     }
     const i = sentIndex.get(s.id);
-    if (i !== undefined && s.reason !== 'duplicate') {
+    // A repeated row (same number or same id) is skipped under the id of the row that was planned.
+    if (i !== undefined && s.reason !== 'duplicate' && s.reason !== 'duplicate-id') {
       sentAndSkipped++;
       const sentLine = sendLines[i] ?? 0;
       keep({

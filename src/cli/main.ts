@@ -1,5 +1,7 @@
+import { SluiceError } from '../errors.js';
 import { runDemo } from './demo.js';
 import { runVerify } from './verify.js';
+import { runPlan } from './plan.js';
 
 /**
  * `sluice <command>`. Exit codes: 0 success, 1 the work found a problem (e.g. a violated
@@ -13,6 +15,19 @@ commands
          --numbers K      sending numbers in the pool (default 4)
          --start ISO      campaign start (default 2026-11-23T06:00:00Z)
          --seed S         sample seed (default 7)
+  plan   plan a campaign: one schedule line per recipient row (stdout or --out), a summary on stderr
+         --policy P            preset name (conservative, cloud-api) or policy file
+         --recipients FILE     CSV or JSONL with a \`to\` column (id, tz, optIn, lastInboundAt, category)
+         --start ISO           campaign start (default: now)
+         --numbers a,b,c       the pool of sending numbers (default number-1)
+         --portfolio NAME      business portfolio (default default)
+         --campaign NAME       campaign name (default campaign)
+         --store S             memory (default) or redis://host:port (plans against shared limits)
+         --out FILE            write the schedule there instead of stdout
+         --deadline ISO        skip what cannot go before it (reason: deadline)
+         --account-start ISO   when the sending account started: sets its per-minute tier
+         --suppression FILE    canonical numbers not to contact, one per line
+         --default-country CC  country for numbers written without + (e.g. GB)
   verify check a schedule (JSONL) against a policy with the independent checker
          --policy P            preset name (conservative, cloud-api) or policy file
          --schedule FILE       the schedule, one JSON object per line
@@ -24,7 +39,7 @@ exit codes: 0 success, 1 the work found a problem (a violated limit), 2 bad usag
 
 class UsageError extends Error {}
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
@@ -45,6 +60,33 @@ function main(argv: readonly string[]): number {
       const report = runDemo(options);
       process.stdout.write(`${report.text}\n`);
       return report.violations === 0 ? 0 : 1;
+    }
+    case 'plan': {
+      const policy = flags.get('policy');
+      const recipients = flags.get('recipients');
+      if (policy === undefined || recipients === undefined) throw new UsageError('plan needs --policy and --recipients');
+      const text = (name: string, fallback?: string): string | undefined => {
+        const v = flags.get(name) ?? fallback;
+        flags.delete(name);
+        return v;
+      };
+      const args = {
+        policy: text('policy') as string,
+        recipients: text('recipients') as string,
+        start: instantFlag(flags, 'start', Date.now()),
+        numbers: (text('numbers', 'number-1') as string).split(',').map((n) => n.trim()).filter(Boolean),
+        portfolio: text('portfolio', 'default') as string,
+        campaign: text('campaign', 'campaign') as string,
+        out: text('out'),
+        store: text('store', 'memory') as string,
+        deadline: optionalInstant(flags, 'deadline'),
+        accountStartedAt: optionalInstant(flags, 'account-start'),
+        suppression: text('suppression'),
+        defaultCountry: text('default-country'),
+      };
+      rejectUnknown(flags);
+      if (args.store !== 'memory' && !/^rediss?:\/\//.test(args.store)) throw new UsageError('--store must be memory or a redis:// URL');
+      return runPlan(args, (s) => process.stderr.write(s.startsWith('\r') ? s : `${s}\n`), process.stderr.isTTY === true);
     }
     case 'verify': {
       const policy = flags.get('policy');
@@ -92,6 +134,10 @@ function intFlag(flags: Map<string, string>, name: string, fallback: number, min
   return n;
 }
 
+function optionalInstant(flags: Map<string, string>, name: string): number | undefined {
+  return flags.has(name) ? instantFlag(flags, name, 0) : undefined;
+}
+
 function instantFlag(flags: Map<string, string>, name: string, fallback: number): number {
   const v = flags.get(name);
   flags.delete(name);
@@ -101,11 +147,21 @@ function instantFlag(flags: Map<string, string>, name: string, fallback: number)
   return t;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof UsageError) {
-    process.stderr.write(`sluice: ${err.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else throw err;
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`sluice: ${err.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (err instanceof SluiceError || (err as NodeJS.ErrnoException)?.code === 'ENOENT') {
+      // Bad input (an invalid policy, a missing file): say what and where, no stack trace.
+      process.stderr.write(`sluice: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,145 @@
+import { createWriteStream, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { CountryCode } from 'libphonenumber-js/max';
+import { loadPolicy } from './policy-file.js';
+import { planCampaign, type CampaignRecipient, type PlanRow } from '../scheduler/campaign.js';
+import { readRecipientFile, screenRecipientsAsync, type RecipientOutcome } from '../scheduler/recipients/index.js';
+import { RedisStore } from '../store/redis/redis-store.js';
+import { checkLedger } from '../verify/checker.js';
+import type { Millis } from '../core/types.js';
+
+export interface PlanArgs {
+  readonly policy: string;
+  readonly recipients: string;
+  readonly start: Millis;
+  readonly numbers: readonly string[];
+  readonly portfolio: string;
+  readonly campaign: string;
+  readonly out: string | undefined;
+  readonly store: string;
+  readonly deadline: Millis | undefined;
+  readonly accountStartedAt: Millis | undefined;
+  readonly suppression: string | undefined;
+  readonly defaultCountry: string | undefined;
+}
+
+/** One skipped or planned row of the output, in the documented schedule format (see README). */
+type Line = Record<string, string | number>;
+
+/**
+ * `sluice plan`: screen a recipient list, plan the campaign, write one schedule line per input
+ * row (in input order) and a summary on stderr. Exit codes: 0 planned (skipped rows are part of
+ * a plan, with their reasons), 1 the plan failed its own independent verification (a bug: it
+ * should never happen), 2 bad usage or input.
+ */
+export async function runPlan(a: PlanArgs, err: (s: string) => void, tty: boolean): Promise<number> {
+  const policy = loadPolicy(a.policy);
+  const suppression = new Set<string>(a.suppression ? readFileSync(a.suppression, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : []);
+  const screened: RecipientOutcome[] = [];
+  const screenOptions = {
+    now: a.start,
+    suppression,
+    ...(a.defaultCountry !== undefined ? { defaultCountry: a.defaultCountry as CountryCode } : {}),
+  };
+  for await (const outcome of screenRecipientsAsync(readRecipientFile(a.recipients), screenOptions)) {
+    screened.push(outcome);
+    if (tty && screened.length % 50_000 === 0) err(`\rread ${screened.length.toLocaleString('en-US')} rows…`);
+  }
+  const accepted: CampaignRecipient[] = [];
+  const early = new Map<number, Line>();
+  for (const o of screened) {
+    if (o.status === 'skipped') {
+      early.set(o.row, { id: o.id, row: o.row, skipped: o.reason, detail: o.detail });
+    } else if (o.timeZones.length > 1) {
+      // Quiet hours must hold in every zone the number may be in: without a `tz`, do not guess.
+      early.set(o.row, { id: o.id, row: o.row, skipped: 'ambiguous-time-zone', detail: `${o.timeZones.length} candidate zones; give a tz column` });
+    } else {
+      accepted.push({ id: o.id, row: o.row, to: o.to, timeZone: o.timeZone ?? policy.defaultTimeZone, category: o.category });
+    }
+  }
+  if (tty) err(`\rplanning ${accepted.length.toLocaleString('en-US')} recipients…\n`);
+
+  let client: Redis | undefined;
+  try {
+    let store: RedisStore | undefined;
+    if (a.store !== 'memory') {
+      client = new Redis(a.store, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await client.connect();
+      store = await RedisStore.connect(policy, client, { clock: 'client' });
+    }
+    const began = performance.now();
+    const plan = await planCampaign(accepted, {
+      policy,
+      numbers: a.numbers,
+      portfolio: a.portfolio,
+      campaign: a.campaign,
+      start: a.start,
+      ...(a.deadline !== undefined ? { deadline: a.deadline } : {}),
+      ...(a.accountStartedAt !== undefined ? { accountStartedAt: a.accountStartedAt } : {}),
+      ...(store ? { store } : {}),
+    });
+    const planningMs = performance.now() - began;
+    const byRow = new Map<number, PlanRow>(plan.rows.map((r) => [r.row, r]));
+    await writeLines(a.out, screened.map((o) => early.get(o.row) ?? lineOf(byRow.get(o.row) as PlanRow, a)));
+
+    const report = checkLedger(plan.policy, plan.sends);
+    summary(err, screened.length, plan, [...early.values()], planningMs, report.violations.length);
+    return report.ok ? 0 : 1;
+  } finally {
+    client?.disconnect();
+  }
+}
+
+function lineOf(r: PlanRow, a: PlanArgs): Line {
+  if (r.kind === 'skip') return { id: r.id, row: r.row, skipped: r.reason, ...(r.detail !== null ? { detail: `limit ${r.detail}` } : {}) };
+  return {
+    id: r.id,
+    to: r.to,
+    from: r.from,
+    portfolio: a.portfolio,
+    category: r.category,
+    campaign: a.campaign,
+    timeZone: r.timeZone,
+    sendAt: new Date(r.sendAt).toISOString(),
+    batch: r.batch,
+  };
+}
+
+async function writeLines(path: string | undefined, lines: readonly Line[]): Promise<void> {
+  const stream: NodeJS.WritableStream = path ? createWriteStream(path) : process.stdout;
+  for (const line of lines) {
+    if (!stream.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+  }
+  if (path) await new Promise<void>((resolve) => stream.end(() => resolve()));
+}
+
+function summary(err: (s: string) => void, rows: number, plan: Awaited<ReturnType<typeof planCampaign>>, skippedEarly: readonly Line[], planningMs: number, violations: number): void {
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const reasons = new Map<string, number>();
+  for (const l of skippedEarly) reasons.set(String(l['skipped']), (reasons.get(String(l['skipped'])) ?? 0) + 1);
+  for (const r of plan.rows) if (r.kind === 'skip') reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+  const sends = plan.sends;
+  err(`rows      ${fmt(rows)}: ${fmt(sends.length)} planned, ${fmt(rows - sends.length)} skipped`);
+  for (const [reason, n] of [...reasons].sort((x, y) => y[1] - x[1])) err(`  ${reason.padEnd(26)} ${fmt(n).padStart(9)}`);
+  if (plan.heldBy.size > 0) {
+    err('held      messages deferred to a later slot (a message may be held by several rules)');
+    for (const [rule, n] of [...plan.heldBy].sort((x, y) => y[1] - x[1])) err(`  ${rule.padEnd(26)} ${fmt(n).padStart(9)}`);
+  }
+  err(`batches   ${fmt(plan.batches.length)}`);
+  if (sends.length > 0) {
+    const first = sends[0]!.sendAt;
+    const last = sends[sends.length - 1]!.sendAt;
+    err(`first     ${new Date(first).toISOString()}`);
+    err(`finish    ${new Date(last).toISOString()}`);
+    // Sends per UTC hour, as a small bar chart (at most 48 rows: the busiest hours if longer).
+    const perHour = new Map<number, number>();
+    for (const s of sends) perHour.set(Math.floor(s.sendAt / 3_600_000), (perHour.get(Math.floor(s.sendAt / 3_600_000)) ?? 0) + 1);
+    const hours = [...perHour].sort((x, y) => x[0] - y[0]);
+    const shown = hours.length <= 48 ? hours : [...hours].sort((x, y) => y[1] - x[1]).slice(0, 48).sort((x, y) => x[0] - y[0]);
+    const peak = Math.max(...shown.map(([, n]) => n));
+    err(hours.length <= 48 ? 'per hour  (UTC)' : `per hour  (UTC; the 48 busiest of ${hours.length} hours)`);
+    for (const [h, n] of shown) err(`  ${new Date(h * 3_600_000).toISOString().slice(0, 13)}h ${fmt(n).padStart(8)} ${'█'.repeat(Math.max(1, Math.round((40 * n) / peak)))}`);
+  }
+  err(`verified  ${violations === 0 ? 'no limit exceeded (independent checker)' : `${violations} VIOLATIONS`}`);
+  err(`planned   in ${planningMs.toFixed(0)} ms`);
+}

@@ -66,6 +66,14 @@ export function windowEarliest(
       const limit = (a[end - 1 - room] as number) + W;
       return limit > candidate ? limit : candidate;
     }
+    // The window ending at the candidate already too full: the (room+1) newest of its entries stay
+    // inside every window that ends before the oldest of them expires, so jump straight there.
+    const lo = lowerBound(a, base, len, candidate - W + 1);
+    const inWindow = lowerBound(a, base, len, candidate + 1) - lo;
+    if (inWindow > room) {
+      candidate = (a[lo + inWindow - room - 1] as number) + W;
+      continue;
+    }
     if (maxWindowContaining(a, base, len, candidate, W) <= room) return candidate;
     // Next candidate: the next entry's expiry after the current candidate.
     while (i < end && (a[i] as number) + W <= candidate) i++;

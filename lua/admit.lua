@@ -2,11 +2,13 @@
 sluice admit: reserve the earliest slot for each message of one portfolio, atomically.
 The same fixed point as src/store/memory/memory-store.ts, over Redis state.
 
-KEYS[1]      the portfolio's meta hash: floor (largest `now` seen: time never runs backwards),
-             epoch (when this state was born), seq (bumped by every committing call),
-             hold (no admissions before it, after a loss)
-KEYS[2..n]   message records and limit state, all hash-tagged {portfolio}; ARGV refers to
-             them by index into KEYS
+KEYS[1]        the portfolio's meta string 'floor:epoch:hold:seq': floor (largest `now` seen:
+               time never runs backwards), epoch (when this state was born), hold (no
+               admissions before it, after a loss), seq (bumped by every committing call)
+KEYS[2..m+1]   the records of the m messages, in message order
+KEYS[m+2..n]   limit state, each key once (a distinct rule's members hash right after its
+               charges set); message blocks refer to them by index into KEYS
+All keys are hash-tagged {portfolio}.
 
 ARGV[1]  mode: 'admit' (commit) or 'peek' (decide only)
 ARGV[2]  now in ms, or '-1' to use the server's TIME
@@ -16,38 +18,70 @@ ARGV[4]  the epoch this client saw last (-1 if none): a missing or different epo
 ARGV[5]  the highest seq this client saw (-1 if none): a stored seq below it means acknowledged
          writes were lost (e.g. an AOF write postponed past a crash)
 ARGV[6]  how long to hold the portfolio after a detected loss, in ms
-ARGV[7]  number of messages m; then m message blocks:
-  id, recordKey, cost, notBefore (-1 none), deadline (-1 none), maxWait, horizon,
-  nLimits, nWindows, then nLimits limit blocks (kind code first):
-    1 rate      key, q, T, tau, maxCost
-    2 window    key, count, W
-    3 daily     key, count, nBounds, day0, b1..bn  (b_i = first instant of local day day0+i-1)
-    4 distinct  chargesKey, membersKey, count, W, member
-    5 batch     key, size, gap
-  then nWindows window blocks: nIntervals, s1, e1, …  (allowed [s, e), sorted, disjoint, up to horizon)
+ARGV[7]  maxWait in ms (every message of the call)
+ARGV[8]  horizon: the end of the calendar the client computed, beyond maxWait (every message)
+ARGV[9]  number of rules r; then r rule blocks, kind code first, numbered 1..r in order:
+  1 rate      q, T, tau, maxCost
+  2 window    count, W
+  3 daily     count
+  4 distinct  count, W
+  5 batch     size, gap
+then the number of day tables; then per table: day0, width, bounds (one string of n numbers,
+  each right-aligned in `width` characters; b_i = first instant of local day day0+i-1)
+then the number of send-window tables; then per table: width, intervals (one string of 2k
+  numbers s1 e1 … each `width` characters: allowed [s, e), sorted, disjoint, up to horizon)
+then the number of shapes (what applies to a message: its limits and send windows, given its
+  category, fields and time zone); then per shape: nLimits, nWindows, nLimits rule numbers each
+  followed, for a daily rule, by its day table; then nWindows send-window table numbers
+then the number of messages m; then m message blocks:
+  id, shape, cost, notBefore (-1 none), deadline (-1 none), then per limit of the shape its key
+  (index into KEYS), followed for a distinct rule by the member (the recipient)
+Rules, tables and shapes are sent once per call and shared by every message that names them.
 
-Returns the portfolio's epoch and seq (-1 when not stored yet), then 4 integers per message: code, sendAt, pusher (0-based
-constraint index, -1 none), retryAt (-1 none). Codes: 1 admitted, 2 replay of an admission,
-3 replay of a cancelled id, -1 deadline, -2 wait beyond maxWait, -3 never, -4 beyond the
-calendar horizon sent by the client, -5 held after a state loss (retryAt = end of the hold).
-Nothing is written for a refusal or in 'peek' mode.
+Returns the portfolio's epoch and seq (-1 when not stored yet), then 4 integers per message:
+code, sendAt, pusher (0-based constraint index, -1 none), retryAt (-1 none). Codes: 1 admitted,
+2 replay of an admission, 3 replay of a cancelled id, -1 deadline, -2 wait beyond maxWait,
+-3 never, -4 beyond the calendar horizon sent by the client, -5 held after a state loss
+(retryAt = end of the hold). Nothing is written for a refusal or in 'peek' mode.
+
+The message record is one string: 'a\t<sendAt>\t<cost>\t<id>' and one '\n<undo line>' per limit
+(read by lua/cancel.lua), or 'c' once cancelled. Undo lines, fields separated by tabs:
+  r key before after            rate: the TAT before and after
+  w key                         window
+  d key day                     daily
+  x charges members member lastSend lastCharge seq charged(1/0)   distinct
+  b key last run seq            batch
+
+Within one call, state read from Redis is cached, and limit state and records are written once
+per key at the end, with the value and TTL the last write in message order would have left:
+every message sees the ones before it, and the final state is the one writes in order leave.
+Sorted sets are written in place because the window search queries them.
 ]]
 --- @include "int"
 --- @include "sorted-log"
 --- @include "rate"
 
+-- Locals are cheaper to reach than globals and library fields (one fewer table lookup each).
+local call, tonumber, floor, sub, match, concat = redis.call, tonumber, math.floor, string.sub, string.match, table.concat
+
 local HOUR = 3600000
+-- A daily count lives 40 days after its last write. Arguments reach redis.call as strings:
+-- Lua's number-to-string conversion costs more than most commands.
+local DAILY_TTL = '3456000000'
 local mode = ARGV[1]
+local admit = mode == 'admit'
 local now = num(ARGV[2])
 if now < 0 then
-  local tm = redis.call('TIME')
-  now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+  local tm = call('TIME')
+  now = tonumber(tm[1]) * 1000 + floor(tonumber(tm[2]) / 1000)
 end
-local meta = redis.call('HMGET', KEYS[1], 'floor', 'epoch', 'hold', 'seq')
-local floor_value = tonumber(meta[1] or '0')
-local epoch = tonumber(meta[2] or '-1')
-local hold = tonumber(meta[3] or '0')
-local seq = tonumber(meta[4] or '0')
+local floor_value, epoch, hold, seq = 0, -1, 0, 0
+local meta = call('GET', KEYS[1])
+if meta then
+  local f, e, h, s = match(meta, '^(%-?%d+):(%-?%d+):(%-?%d+):(%-?%d+)$')
+  if not f then error('sluice: malformed meta ' .. KEYS[1]) end
+  floor_value, epoch, hold, seq = tonumber(f), tonumber(e), tonumber(h), tonumber(s)
+end
 if floor_value > now then now = floor_value end
 local expected = num(ARGV[4])
 local expected_seq = num(ARGV[5])
@@ -67,151 +101,315 @@ if persisted and seq < expected_seq and now + hold_ms > hold then
   -- Same state, but writes this client saw acknowledged are gone: a partial loss.
   hold = now + hold_ms
 end
-if mode == 'admit' then
+if admit then
   seq = seq + 1
-  redis.call('HSET', KEYS[1], 'floor', fmt(now), 'epoch', fmt(epoch), 'hold', fmt(hold), 'seq', fmt(seq))
-  redis.call('PEXPIRE', KEYS[1], fmt(40 * 24 * HOUR + hold_ms))
+  call('SET', KEYS[1], string.format('%.0f:%.0f:%.0f:%.0f', now, epoch, hold, seq), 'PX', fmt(40 * 24 * HOUR + hold_ms))
 end
-local record_ttl = num(ARGV[3])
+local record_ttl = fmt(num(ARGV[3]))
+local max_wait = num(ARGV[7])
+local horizon = num(ARGV[8])
+
+-- Numbers in ARGV repeat (rule parameters, costs, -1 for none, rule, table and key numbers):
+-- each distinct string is parsed once per call.
+local parsed = {}
+local function arg(s)
+  local v = parsed[s]
+  if v == nil then
+    v = num(s)
+    parsed[s] = v
+  end
+  return v
+end
+
+-- Rules by number: kind, parameters a b c, and the largest cost the rule can ever take.
+local rkind, ra, rb, rc, rmax = {}, {}, {}, {}, {}
+local p = 10
+for r = 1, num(ARGV[9]) do
+  local kind = arg(ARGV[p])
+  rkind[r] = kind
+  if kind == 1 then
+    ra[r] = arg(ARGV[p + 1]); rb[r] = arg(ARGV[p + 2]); rc[r] = arg(ARGV[p + 3]); rmax[r] = arg(ARGV[p + 4])
+    p = p + 5
+  elseif kind == 2 or kind == 4 or kind == 5 then
+    ra[r] = arg(ARGV[p + 1]); rb[r] = arg(ARGV[p + 2])
+    rmax[r] = kind == 4 and math.huge or ra[r]
+    p = p + 3
+  elseif kind == 3 then
+    ra[r] = arg(ARGV[p + 1]); rmax[r] = ra[r]
+    p = p + 2
+  else
+    error('sluice: unknown limit kind ' .. tostring(kind))
+  end
+end
+
+-- Fixed-width number tables, read lazily: a search touches a few entries, and an entry once
+-- parsed is kept for the rest of the call.
+local function table_of(s, w)
+  if w < 1 or #s % w ~= 0 then error('sluice: malformed table') end
+  return { s = s, w = w, n = #s / w, v = {} }
+end
+local function entry(tab, k)
+  local v = tab.v[k]
+  if v == nil then
+    local w = tab.w
+    v = num(sub(tab.s, (k - 1) * w + 1, k * w))
+    tab.v[k] = v
+  end
+  return v
+end
+-- (Each section starts with its count; p moves to the next unread argument.)
+local days = {}
+local n_days = num(ARGV[p])
+p = p + 1
+for d = 1, n_days do
+  local tab = table_of(ARGV[p + 2], num(ARGV[p + 1]))
+  tab.day0 = num(ARGV[p])
+  days[d] = tab
+  p = p + 3
+end
+local wins = {}
+local n_wins = num(ARGV[p])
+p = p + 1
+for x = 1, n_wins do
+  local tab = table_of(ARGV[p + 1], num(ARGV[p]))
+  if tab.n % 2 ~= 0 then error('sluice: malformed intervals') end
+  tab.n = tab.n / 2
+  wins[x] = tab
+  p = p + 2
+end
+
+-- Shapes: for constraint i, the kind, the rule, and the day or send-window table.
+local shapes = {}
+local n_shapes = num(ARGV[p])
+p = p + 1
+for x = 1, n_shapes do
+  local nl, nw = arg(ARGV[p]), arg(ARGV[p + 1])
+  local kind, rule, tab = {}, {}, {}
+  p = p + 2
+  for i = 1, nl do
+    local r = arg(ARGV[p])
+    kind[i] = rkind[r]; rule[i] = r
+    if kind[i] == nil then error('sluice: unknown rule ' .. ARGV[p]) end
+    p = p + 1
+    if kind[i] == 3 then
+      tab[i] = days[arg(ARGV[p])]
+      if tab[i] == nil then error('sluice: unknown day table') end
+      p = p + 1
+    end
+  end
+  for i = nl + 1, nl + nw do
+    kind[i] = 6; tab[i] = wins[arg(ARGV[p])]
+    if tab[i] == nil then error('sluice: unknown window table') end
+    p = p + 1
+  end
+  shapes[x] = { nl = nl, n = nl + nw, kind = kind, rule = rule, tab = tab }
+end
+
+-- The local day containing `at` (a number and its field name) and the start of the next day,
+-- or nil outside the table. The last answer is kept: the messages of a call mostly ask the same.
+-- The table starts the day before the client's now, so a scan from the start reads two or three
+-- entries for instants near now (entries are parsed on demand).
+local function day_of(tab, at)
+  if tab.at == at then return tab.day, tab.next, tab.field end
+  local n = tab.n
+  if n < 2 or at < entry(tab, 1) then return nil end
+  local lo = 1
+  while lo < n and entry(tab, lo + 1) <= at do lo = lo + 1 end
+  if lo == n then return nil end
+  local day = tab.day0 + lo - 1
+  tab.at, tab.day, tab.next, tab.field = at, day, entry(tab, lo + 1), fmt(day)
+  return tab.day, tab.next, tab.field
+end
+
+-- The first allowed instant >= at: the start of the first interval ending after `at`, or `at`
+-- inside it. Intervals start from the day before the client's now: a scan from the start is short.
+local function window_earliest(tab, at)
+  for k = 1, tab.n do
+    if entry(tab, 2 * k) > at then
+      local s = entry(tab, 2 * k - 1)
+      if s > at then return s end
+      return at
+    end
+  end
+  -- Closed until past the horizon the client computed (which lies beyond maxWait).
+  if at >= horizon then return -4 end
+  return horizon
+end
 
 local function split3(s)
   if not s then return 0, 0, 0 end
-  local x, y, z = string.match(s, '^(-?%d+):(-?%d+):(-?%d+)$')
+  local x, y, z = match(s, '^(-?%d+):(-?%d+):(-?%d+)$')
   return tonumber(x), tonumber(y), tonumber(z)
 end
 
--- Report the epoch only once it is stored: a client must never expect an epoch nobody wrote.
-local stored = persisted or mode == 'admit'
-local out = { stored and epoch or -1, stored and seq or -1 }
-local p = 8
-for _ = 1, num(ARGV[7]) do
-  local id = ARGV[p]
-  local record = KEYS[num(ARGV[p + 1])]
-  local cost = num(ARGV[p + 2])
-  local not_before = num(ARGV[p + 3])
-  local deadline = num(ARGV[p + 4])
-  local max_wait = num(ARGV[p + 5])
-  local horizon = num(ARGV[p + 6])
-  local n_limits = num(ARGV[p + 7])
-  local n_windows = num(ARGV[p + 8])
-  p = p + 9
-  -- Parse the constraints of this message.
-  local cons = {}
-  for i = 1, n_limits do
-    local kind = num(ARGV[p])
-    local c = { kind = kind }
-    if kind == 1 then
-      c.key = KEYS[num(ARGV[p + 1])]; c.q = num(ARGV[p + 2]); c.T = num(ARGV[p + 3]); c.tau = num(ARGV[p + 4]); c.max = num(ARGV[p + 5])
-      p = p + 6
-    elseif kind == 2 then
-      c.key = KEYS[num(ARGV[p + 1])]; c.count = num(ARGV[p + 2]); c.W = num(ARGV[p + 3]); c.max = c.count
-      p = p + 4
-    elseif kind == 3 then
-      c.key = KEYS[num(ARGV[p + 1])]; c.count = num(ARGV[p + 2]); c.max = c.count
-      local nb = num(ARGV[p + 3])
-      c.day0 = num(ARGV[p + 4])
-      c.bounds = {}
-      for k = 1, nb do c.bounds[k] = num(ARGV[p + 4 + k]) end
-      p = p + 5 + nb
-    elseif kind == 4 then
-      c.key = KEYS[num(ARGV[p + 1])]; c.members = KEYS[num(ARGV[p + 2])]; c.count = num(ARGV[p + 3]); c.W = num(ARGV[p + 4])
-      c.member = ARGV[p + 5]; c.max = math.huge
-      p = p + 6
-    elseif kind == 5 then
-      c.key = KEYS[num(ARGV[p + 1])]; c.size = num(ARGV[p + 2]); c.gap = num(ARGV[p + 3]); c.max = c.size
-      p = p + 4
-    else
-      error('sluice: unknown limit kind ' .. tostring(kind))
-    end
-    cons[i] = c
+-- Per-call caches of stored state, and what to write at the end.
+local raw = {}                    -- rate and batch keys: the stored string (false: none yet)
+local tat = {}                    -- rate keys: the TAT, as a number
+local str_ttl, str_dirty = {}, {} -- rate and batch keys to SET: last TTL; keys in order
+local used, delta, day_dirty = {}, {}, {}  -- daily hashes: day field -> count, -> increment
+local members_raw, members_changed, members_dirty = {}, {}, {}  -- distinct members hashes
+local trim_w, exp_ttl, exp_dirty = {}, {}, {}  -- sorted sets to trim (by W), last PEXPIRE TTL
+local rec_val, rec_dirty = {}, {} -- records written by this call
+
+local function load(key)
+  local v = raw[key]
+  if v == nil then
+    v = call('GET', key) or false
+    raw[key] = v
   end
-  for w = 1, n_windows do
-    local ni = num(ARGV[p])
-    local iv = {}
-    for k = 1, 2 * ni do iv[k] = num(ARGV[p + k]) end
-    cons[n_limits + w] = { kind = 6, iv = iv, n = ni }
-    p = p + 1 + 2 * ni
+  return v
+end
+
+local function daily_used(key, field)
+  local u = used[key]
+  if u == nil then
+    u = {}
+    used[key] = u
+  end
+  local v = u[field]
+  if v == nil then
+    v = tonumber(call('HGET', key, field) or '0')
+    u[field] = v
+  end
+  return v
+end
+
+local function load_member(members, member)
+  local m = members_raw[members]
+  if m == nil then
+    m = {}
+    members_raw[members] = m
+  end
+  local v = m[member]
+  if v == nil then
+    v = call('HGET', members, member) or false
+    m[member] = v
+  end
+  return v or nil
+end
+
+-- A sorted set or members hash changed: its TTL is the last one a write in order would set.
+local function expires(key, ttl)
+  if exp_ttl[key] == nil then exp_dirty[#exp_dirty + 1] = key end
+  exp_ttl[key] = ttl
+end
+
+local function string_written(key, ttl)
+  if str_ttl[key] == nil then str_dirty[#str_dirty + 1] = key end
+  str_ttl[key] = ttl
+end
+
+-- The constraints of the current message, reused from message to message: kind, key, rule, a
+-- table or members key, the member, and the state loaded for it (a, b, c).
+local ck, ckey, cr, cx, cm, ca, cb, cc = {}, {}, {}, {}, {}, {}, {}, {}
+
+local function earliest(i, at, cost)
+  local kind = ck[i]
+  if kind == 1 then
+    local r = cr[i]
+    return rate_earliest(ra[r], rb[r], rc[r], ca[i], at, cost)
+  elseif kind == 2 then
+    local r = cr[i]
+    return zwindow_earliest(ckey[i], at, cost, ra[r], rb[r])
+  elseif kind == 3 then
+    local key, tab, count = ckey[i], cx[i], ra[cr[i]]
+    while true do
+      local day, next_start, field = day_of(tab, at)
+      if day == nil then return -4 end
+      if daily_used(key, field) + cost <= count then return at end
+      at = next_start
+    end
+  elseif kind == 4 then
+    local r = cr[i]
+    if at < ca[i] then at = ca[i] end
+    if at < cb[i] + rb[r] then return at end
+    return zwindow_earliest(ckey[i], at, 1, ra[r], rb[r])
+  elseif kind == 5 then
+    local last, gap = ca[i], rb[cr[i]]
+    if last == 0 then return at end
+    if at < last then at = last end
+    if at - last >= gap then return at end
+    if cb[i] + cost <= ra[cr[i]] then return at end
+    return last + gap
+  else
+    return window_earliest(cx[i], at)
+  end
+end
+
+-- Report the epoch only once it is stored: a client must never expect an epoch nobody wrote.
+local stored = persisted or admit
+local out = { stored and epoch or -1, stored and seq or -1 }
+local o = 2
+local lines = {}
+local last_t, last_ts = nil, nil  -- the messages of a call often share their send instant
+local n_messages = num(ARGV[p])
+p = p + 1
+for j = 1, n_messages do
+  local id = ARGV[p]
+  local record = KEYS[1 + j]
+  local shape = shapes[arg(ARGV[p + 1])]
+  if shape == nil then error('sluice: unknown shape ' .. ARGV[p + 1]) end
+  local cost_s = ARGV[p + 2]
+  local cost = arg(cost_s)
+  local not_before = arg(ARGV[p + 3])
+  local deadline = arg(ARGV[p + 4])
+  p = p + 5
+  local n_limits, n, skind, srule, stab = shape.nl, shape.n, shape.kind, shape.rule, shape.tab
+  for i = 1, n_limits do
+    local kind, k = skind[i], arg(ARGV[p])
+    ck[i] = kind; cr[i] = srule[i]; ckey[i] = KEYS[k]
+    p = p + 1
+    if kind == 3 then
+      cx[i] = stab[i]
+    elseif kind == 4 then
+      cx[i] = KEYS[k + 1]; cm[i] = ARGV[p]
+      p = p + 1
+    end
+  end
+  for i = n_limits + 1, n do
+    ck[i] = 6; cx[i] = stab[i]
   end
 
-  local existing = redis.call('HMGET', record, 's', 't')
-  if now < hold and existing[1] ~= 'a' and existing[1] ~= 'c' then
+  local existing = rec_val[record]
+  if existing == nil then existing = call('GET', record) end
+  local state = existing and sub(existing, 1, 1)
+  if now < hold and state ~= 'a' and state ~= 'c' then
     -- Fail closed: what was committed before the loss is unknown until the hold ends.
-    out[#out + 1] = -5; out[#out + 1] = -1; out[#out + 1] = -1; out[#out + 1] = hold
-  elseif existing[1] == 'a' then
-    out[#out + 1] = 2; out[#out + 1] = tonumber(existing[2]); out[#out + 1] = -1; out[#out + 1] = -1
-  elseif existing[1] == 'c' then
-    out[#out + 1] = 3; out[#out + 1] = -1; out[#out + 1] = -1; out[#out + 1] = -1
+    out[o + 1] = -5; out[o + 2] = -1; out[o + 3] = -1; out[o + 4] = hold
+  elseif state == 'a' then
+    out[o + 1] = 2; out[o + 2] = tonumber(match(existing, '^a\t(%-?%d+)')); out[o + 3] = -1; out[o + 4] = -1
+  elseif state == 'c' then
+    out[o + 1] = 3; out[o + 2] = -1; out[o + 3] = -1; out[o + 4] = -1
   else
     local code, t, pusher, retry = 1, now, -1, -1
     if not_before > t then t = not_before end
     -- Load small state once per message; window logs are searched in place (sorted-log).
     for i = 1, n_limits do
-      local c = cons[i]
-      if cost > c.max then code = -3; pusher = i - 1; break end
-      if c.kind == 1 then
-        c.tat = tonumber(redis.call('GET', c.key) or '0')
-      elseif c.kind == 4 then
-        c.last_send, c.last_charge, c.seq = split3(redis.call('HGET', c.members, c.member))
-      elseif c.kind == 5 then
-        c.last, c.run, c.seq = split3(redis.call('GET', c.key))
-      end
-    end
-    local function day_of(c, at)
-      local b = c.bounds
-      if at < b[1] or at >= b[#b] then return nil end
-      local lo, hi = 1, #b
-      while hi - lo > 1 do
-        local mid = math.floor((lo + hi) / 2)
-        if b[mid] <= at then lo = mid else hi = mid end
-      end
-      return c.day0 + lo - 1, b[lo + 1]
-    end
-    local function earliest(c, at)
-      if c.kind == 1 then
-        return rate_earliest(c.q, c.T, c.tau, c.tat, at, cost)
-      elseif c.kind == 2 then
-        return zwindow_earliest(c.key, at, cost, c.count, c.W)
-      elseif c.kind == 3 then
-        while true do
-          local day, next_start = day_of(c, at)
-          if day == nil then return -4 end
-          local used = tonumber(redis.call('HGET', c.key, fmt(day)) or '0')
-          if used + cost <= c.count then return at end
-          at = next_start
+      local kind = ck[i]
+      if cost > rmax[cr[i]] then code = -3; pusher = i - 1; break end
+      if kind == 1 then
+        local key = ckey[i]
+        local v = tat[key]
+        if v == nil then
+          v = tonumber(load(key) or '0')
+          tat[key] = v
         end
-      elseif c.kind == 4 then
-        if at < c.last_send then at = c.last_send end
-        if at < c.last_charge + c.W then return at end
-        return zwindow_earliest(c.key, at, 1, c.count, c.W)
-      elseif c.kind == 5 then
-        if c.last == 0 then return at end
-        if at < c.last then at = c.last end
-        if at - c.last >= c.gap then return at end
-        if c.run + cost <= c.size then return at end
-        return c.last + c.gap
-      else
-        local iv = c.iv
-        for k = 1, c.n do
-          if iv[2 * k] > at then
-            if iv[2 * k - 1] > at then return iv[2 * k - 1] end
-            return at
-          end
-        end
-        -- Closed until past the horizon the client computed (which lies beyond maxWait).
-        if at >= horizon then return -4 end
-        return horizon
+        ca[i] = v
+      elseif kind == 4 then
+        ca[i], cb[i], cc[i] = split3(load_member(cx[i], cm[i]))
+      elseif kind == 5 then
+        ca[i], cb[i], cc[i] = split3(load(ckey[i]))
       end
     end
     -- The fixed point: stop once every constraint was seen since the last move; the largest
     -- single push names the reason.
-    local n = #cons
     if code == 1 and n > 0 then
       local jump, last_moved, step = 0, -1, 0
       while true do
         local i = step % n
         if i == last_moved or (last_moved < 0 and step == n) then break end
         if step >= 512 * n then code = -2; retry = t; break end
-        local e = earliest(cons[i + 1], t)
+        local e = earliest(i + 1, t, cost)
         if e == -4 then code = -4; retry = t; break end
         if e == math.huge then code = -3; pusher = i; break end
         if e > t then
@@ -224,61 +422,121 @@ for _ = 1, num(ARGV[7]) do
         step = step + 1
       end
     end
-    if code == 1 and mode == 'admit' then
-      -- Commit every limit, and the record with what cancel needs: one undo line per limit,
-      -- fields separated by tabs (ids, names and keys never contain control characters).
-      local undo = {}
+    if code == 1 and admit then
+      -- Commit every limit, and the record with what cancel needs (ids, names and keys never
+      -- contain control characters, so tabs and newlines separate fields and lines).
+      if t ~= last_t then last_t, last_ts = t, fmt(t) end
+      local ts = last_ts
+      lines[1] = 'a\t' .. ts .. '\t' .. cost_s .. '\t' .. id
       for i = 1, n_limits do
-        local c = cons[i]
-        if c.kind == 1 then
-          local after = rate_commit(c.q, c.T, c.tau, c.tat, t, cost)
-          local ttl = math.floor(after / c.q) + STATE_EPOCH - now
+        local kind, key, r = ck[i], ckey[i], cr[i]
+        if kind == 1 then
+          local q = ra[r]
+          local after = rate_commit(q, rb[r], rc[r], ca[i], t, cost)
+          local ttl = floor(after / q) + STATE_EPOCH - now
           if ttl < 0 then ttl = 0 end
-          redis.call('SET', c.key, fmt(after), 'PX', fmt(ttl + HOUR))
-          undo[#undo + 1] = table.concat({ 'r', c.key, fmt(c.tat), fmt(after) }, '\t')
-        elseif c.kind == 2 then
+          local after_s = fmt(after)
+          lines[i + 1] = 'r\t' .. key .. '\t' .. (raw[key] or '0') .. '\t' .. after_s
+          tat[key] = after
+          raw[key] = after_s
+          string_written(key, ttl + HOUR)
+        elseif kind == 2 then
           -- One member per cost unit; ZADD in chunks (unpack fails past ~8,000 values).
           local k = 1
           while k <= cost do
             local args = {}
             for j = k, math.min(cost, k + 499) do
-              args[#args + 1] = fmt(t)
-              args[#args + 1] = fmt(t) .. ':' .. id .. ':' .. j
+              args[#args + 1] = ts
+              args[#args + 1] = ts .. ':' .. id .. ':' .. j
             end
-            redis.call('ZADD', c.key, unpack(args))
+            call('ZADD', key, unpack(args))
             k = k + 500
           end
-          redis.call('ZREMRANGEBYSCORE', c.key, '-inf', fmt(now - c.W))
-          redis.call('PEXPIRE', c.key, fmt(t - now + c.W + HOUR))
-          undo[#undo + 1] = table.concat({ 'w', c.key }, '\t')
-        elseif c.kind == 3 then
-          local day = day_of(c, t)
-          redis.call('HINCRBY', c.key, fmt(day), cost)
-          redis.call('PEXPIRE', c.key, 40 * 24 * HOUR)
-          undo[#undo + 1] = table.concat({ 'd', c.key, fmt(day) }, '\t')
-        elseif c.kind == 4 then
-          local charged = t >= c.last_charge + c.W
-          local charge = c.last_charge
+          trim_w[key] = rb[r]
+          expires(key, t - now + rb[r] + HOUR)
+          lines[i + 1] = 'w\t' .. key
+        elseif kind == 3 then
+          local _, _, field = day_of(cx[i], t)
+          local d = delta[key]
+          if d == nil then
+            d = {}
+            delta[key] = d
+            day_dirty[#day_dirty + 1] = key
+          end
+          d[field] = (d[field] or 0) + cost
+          used[key][field] = daily_used(key, field) + cost
+          lines[i + 1] = 'd\t' .. key .. '\t' .. field
+        elseif kind == 4 then
+          local W, members, member = rb[r], cx[i], cm[i]
+          local charged = t >= cb[i] + W
+          local charge = cb[i]
           if charged then
             charge = t
-            redis.call('ZADD', c.key, fmt(t), fmt(t) .. ':' .. c.member)
-            redis.call('ZREMRANGEBYSCORE', c.key, '-inf', fmt(now - c.W))
-            redis.call('PEXPIRE', c.key, fmt(t - now + c.W + HOUR))
+            call('ZADD', key, ts, ts .. ':' .. member)
+            trim_w[key] = W
+            expires(key, t - now + W + HOUR)
           end
-          redis.call('HSET', c.members, c.member, fmt(t) .. ':' .. fmt(charge) .. ':' .. fmt(c.seq + 1))
-          redis.call('PEXPIRE', c.members, fmt(t - now + c.W + HOUR))
-          undo[#undo + 1] = table.concat({ 'x', c.key, c.members, c.member, fmt(c.last_send), fmt(c.last_charge), fmt(c.seq), charged and '1' or '0' }, '\t')
-        elseif c.kind == 5 then
+          local changed = members_changed[members]
+          if changed == nil then
+            changed = {}
+            members_changed[members] = changed
+            members_dirty[#members_dirty + 1] = members
+          end
+          if changed[member] == nil then
+            changed[member] = true
+            changed[#changed + 1] = member
+          end
+          members_raw[members][member] = ts .. ':' .. fmt(charge) .. ':' .. fmt(cc[i] + 1)
+          expires(members, t - now + W + HOUR)
+          lines[i + 1] = 'x\t' .. key .. '\t' .. members .. '\t' .. member .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i]) .. '\t' .. (charged and '1' or '0')
+        elseif kind == 5 then
           local run = cost
-          if c.last ~= 0 and t - c.last < c.gap then run = c.run + cost end
-          redis.call('SET', c.key, fmt(t) .. ':' .. fmt(run) .. ':' .. fmt(c.seq + 1), 'PX', fmt(t - now + c.gap + HOUR))
-          undo[#undo + 1] = table.concat({ 'b', c.key, fmt(c.last), fmt(c.run), fmt(c.seq) }, '\t')
+          if ca[i] ~= 0 and t - ca[i] < rb[r] then run = cb[i] + cost end
+          lines[i + 1] = 'b\t' .. key .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i])
+          raw[key] = ts .. ':' .. fmt(run) .. ':' .. fmt(cc[i] + 1)
+          string_written(key, t - now + rb[r] + HOUR)
         end
       end
-      redis.call('HSET', record, 's', 'a', 't', fmt(t), 'c', fmt(cost), 'i', id, 'u', table.concat(undo, '\n'))
-      redis.call('PEXPIRE', record, fmt(record_ttl))
+      if rec_val[record] == nil then rec_dirty[#rec_dirty + 1] = record end
+      rec_val[record] = concat(lines, '\n', 1, n_limits + 1)
     end
-    out[#out + 1] = code; out[#out + 1] = t; out[#out + 1] = pusher; out[#out + 1] = retry
+    out[o + 1] = code; out[o + 2] = t; out[o + 3] = pusher; out[o + 4] = retry
   end
+  o = o + 4
+end
+
+-- Write what the call changed: limit state first, records last, so that a write refused midway
+-- (wrong type, …) can leave state consumed without a record, never a record without its state.
+for _, key in ipairs(str_dirty) do
+  call('SET', key, raw[key], 'PX', fmt(str_ttl[key]))
+end
+for _, key in ipairs(day_dirty) do
+  for field, inc in pairs(delta[key]) do
+    call('HINCRBY', key, field, inc == 1 and '1' or fmt(inc))
+  end
+  call('PEXPIRE', key, DAILY_TTL)
+end
+for _, members in ipairs(members_dirty) do
+  local changed, values = members_changed[members], members_raw[members]
+  local k = 1
+  while k <= #changed do
+    local args = {}
+    for j = k, math.min(#changed, k + 499) do
+      args[#args + 1] = changed[j]
+      args[#args + 1] = values[changed[j]]
+    end
+    call('HSET', members, unpack(args))
+    k = k + 500
+  end
+end
+for _, key in ipairs(exp_dirty) do
+  -- Entries at or before now - W can no longer share a window with an instant >= now, and no
+  -- search of this call looked below now - W + 1: trimming once, at the end, is the same.
+  local W = trim_w[key]
+  if W ~= nil then call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - W)) end
+  call('PEXPIRE', key, fmt(exp_ttl[key]))
+end
+for _, record in ipairs(rec_dirty) do
+  call('SET', record, rec_val[record], 'PX', record_ttl)
 end
 return out

@@ -1,7 +1,8 @@
 --[[
 sluice cancel: undo an admission where that is safe, and mark its id cancelled.
 
-KEYS[1]      the message record
+KEYS[1]      the message record: 'a\t<sendAt>\t<cost>\t<id>' then one '\n<undo line>' per limit
+             (written by lua/admit.lua), or 'c' once cancelled
 KEYS[2..n]   every state key named in the record's undo lines, in order of appearance
              (the client reads them from the record first; the script checks they match)
 
@@ -12,11 +13,12 @@ A rate, batch or distinct state is restored only if nothing was committed on it 
 --- @include "int"
 
 local record = KEYS[1]
-local r = redis.call('HMGET', record, 's', 't', 'c', 'i', 'u')
-if r[1] ~= 'a' then return 0 end
-local send_at, cost, id, undo = r[2], num(r[3]), r[4], r[5] or ''
+local r = redis.call('GET', record)
+if not r or string.sub(r, 1, 1) ~= 'a' then return 0 end
+local send_at, cost_s, id, undo = string.match(r, '^a\t(%-?%d+)\t(%d+)\t([^\n]*)\n?(.*)$')
+if not send_at then error('sluice: malformed record ' .. record) end
+local cost = num(cost_s)
 
-local fields = {}
 local next_key = 2
 local function key(name)
   if KEYS[next_key] ~= name then error('sluice: cancel keys do not match the record') end
@@ -52,5 +54,6 @@ for line in string.gmatch(undo, '[^\n]+') do
     if seq == num(f[5]) + 1 then redis.call('SET', k, f[3] .. ':' .. f[4] .. ':' .. f[5], 'KEEPTTL') end
   end
 end
-redis.call('HSET', record, 's', 'c')
+-- The id stays cancelled for the rest of the record's TTL: admit replays it as cancelled.
+redis.call('SET', record, 'c', 'KEEPTTL')
 return 1

@@ -41,9 +41,18 @@ local function zwindow_earliest(key, t, cost, count, W)
       if limit > candidate then return limit end
       return candidate
     end
-    if max_window_containing(key, candidate, W) <= room then return candidate end
-    local nxt = redis.call('ZRANGEBYSCORE', key, '(' .. fmt(candidate - W), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-    if nxt[2] == nil then return candidate end
-    candidate = tonumber(nxt[2]) + W
+    -- The window ending at the candidate already too full: its (room+1) newest entries stay in
+    -- every window that ends before the oldest of them expires, so jump straight there.
+    local in_window = zcount(key, candidate - W + 1, candidate)
+    if in_window > room then
+      local r = redis.call('ZRANGEBYSCORE', key, fmt(candidate - W + 1), fmt(candidate), 'WITHSCORES', 'LIMIT', in_window - room - 1, 1)
+      candidate = tonumber(r[2]) + W
+    elseif max_window_containing(key, candidate, W) <= room then
+      return candidate
+    else
+      local nxt = redis.call('ZRANGEBYSCORE', key, '(' .. fmt(candidate - W), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+      if nxt[2] == nil then return candidate end
+      candidate = tonumber(nxt[2]) + W
+    end
   end
 end

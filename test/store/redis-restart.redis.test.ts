@@ -72,7 +72,8 @@ describe('Redis restarts', () => {
     await store.admit(msg('y'), { now: t0 });
     // Simulate an AOF that kept the first write but not the second: roll the meta back one call.
     const meta = 'sluice:{p}|meta';
-    await client.hincrby(meta, 'seq', -1);
+    const [floor, epoch, hold, seq] = ((await client.get(meta)) ?? '').split(':');
+    await client.set(meta, `${floor}:${epoch}:${hold}:${Number(seq) - 1}`, 'KEEPTTL');
     await client.del('sluice:{p}|msg|y');
     const held = await store.admit(msg('y'), { now: t0 + 10 });
     expect(held).toMatchObject({ ok: false, reason: 'state-lost', retryAt: t0 + 10 + 60_000 + 30_000 });

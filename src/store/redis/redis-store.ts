@@ -1,11 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import { zoneCalendar, type ZoneCalendar } from '../../core/calendar.js';
 import { rateParams } from '../../core/limits/rate.js';
-import { resolveRules, validateMessage, validateMessageId } from '../../core/policy/index.js';
+import { limitKey, resolveRules, validateMessage, validateMessageId } from '../../core/policy/index.js';
 import { DEFAULT_MAX_WAIT_MS } from '../../core/reference.js';
 import { allowedUntil, compileWindows, nextAllowedInstant, type CompiledWindows } from '../../core/send-window.js';
 import { DAY, STATE_EPOCH } from '../../core/time.js';
-import type { Decision, LimitCapacity, LimitRule, Message, Millis, Policy } from '../../core/types.js';
+import type { Category, Decision, LimitCapacity, LimitRule, Message, Millis, Policy, SendWindowRule } from '../../core/types.js';
 import { OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError, ValidationError } from '../../errors.js';
 import type { AdmissionStore, AdmitCallOptions, CancelOptions } from '../contract.js';
 import { SCRIPTS } from './scripts.js';
@@ -28,7 +28,7 @@ export interface RedisStoreOptions {
    * Eviction silently forgets budgets, so the default refuses to start.
    */
   readonly allowEvictingPolicy?: boolean;
-  /** Messages per script call in `admitMany` (default 128). */
+  /** At most this many messages per script call, in `admitMany` and for concurrent `admit` calls (default 128). */
   readonly chunkSize?: number;
   /**
    * The furthest ahead any call may reserve (a call's `maxWaitMs` may not exceed it; default 30
@@ -38,14 +38,38 @@ export interface RedisStoreOptions {
   readonly maxWaitMs?: number;
 }
 
-type ScriptFn = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+/** Queued single calls of one portfolio with the same mode and options, in call order. */
+interface Batch {
+  readonly mode: 'admit' | 'peek';
+  readonly portfolio: string;
+  readonly now: Millis | undefined;
+  readonly maxWait: number;
+  readonly messages: Message[];
+  readonly settle: { readonly resolve: (d: Decision) => void; readonly reject: (err: unknown) => void }[];
+}
+/** What applies to a message: limit rules and send windows in policy order, and their names. */
+interface Shape {
+  readonly limits: readonly LimitRule[];
+  readonly windows: readonly SendWindowRule[];
+  readonly names: readonly string[];
+}
+/** A shape in one call: its number there, and its first send window that never opens (-1 none). */
+interface CallShape {
+  readonly index: number;
+  readonly closed: number;
+}
+const CATEGORY_SLOT: Readonly<Record<Category, number>> = { authentication: 0, utility: 1, marketing: 2, service: 3 };
+/** A batch of single calls is split in two calls from twice this many messages. */
+const COALESCED_MIN = 8;
+type ScriptArg = string | number;
+type ScriptFn = (numKeys: number, ...args: (ScriptArg | readonly ScriptArg[])[]) => Promise<unknown>;
 
 const EVICTING = /^(allkeys|volatile)-/;
 
 /**
- * The Redis store: the embedded store's admission, atomic in one Lua script per call, shared by
- * every process. All keys of a message carry its portfolio as the hash tag, so it runs unchanged
- * on Redis Cluster.
+ * The Redis store: the embedded store's admission in a Lua script, each message atomic (all or
+ * nothing), shared by every process. All keys of a message carry its portfolio as the hash tag,
+ * so it runs unchanged on Redis Cluster.
  */
 export class RedisStore implements AdmissionStore {
   readonly policy: Policy;
@@ -60,9 +84,15 @@ export class RedisStore implements AdmissionStore {
   readonly #epochs = new Map<string, number>();
   readonly #seqs = new Map<string, number>();
   readonly #windows = new Map<string, CompiledWindows>();
-  readonly #rates = new Map<LimitRule, readonly number[]>();
+  readonly #rules = new Map<LimitRule, readonly number[]>();
+  /** Per category and presence of campaign and API key: what applies (see #shape). */
+  readonly #shapes: (Shape | undefined)[] = [];
+  #admitFn: ScriptFn | undefined;
+  /** Single admissions and peeks waiting for the end of the tick, oldest first; the newest per portfolio. */
+  #pending: Batch[] = [];
+  readonly #tails = new Map<string, Batch>();
   /** Local day boundaries per zone, for the client day they were computed from. */
-  readonly #days = new Map<string, { readonly day: number; readonly args: readonly number[] }>();
+  readonly #days = new Map<string, { readonly day: number; readonly last: number; readonly args: readonly (string | number)[] }>();
 
   /** Check the server's configuration, register the scripts, and return a store. */
   static async connect(policy: Policy, client: RedisClient, options: RedisStoreOptions = {}): Promise<RedisStore> {
@@ -85,8 +115,7 @@ export class RedisStore implements AdmissionStore {
   }
 
   async admit(message: Message, options: AdmitCallOptions = {}): Promise<Decision> {
-    const [d] = await this.#run('admit', [message], options);
-    return d as Decision;
+    return this.#enqueue('admit', message, options);
   }
 
   async admitMany(messages: readonly Message[], options: AdmitCallOptions = {}): Promise<Decision[]> {
@@ -94,27 +123,29 @@ export class RedisStore implements AdmissionStore {
   }
 
   async peek(message: Message, options: AdmitCallOptions = {}): Promise<Decision> {
-    const [d] = await this.#run('peek', [message], options);
-    return d as Decision;
+    return this.#enqueue('peek', message, options);
   }
 
   /** Redis keeps records per portfolio: `options.portfolio` is required. */
   async cancel(id: string, options: CancelOptions = {}): Promise<boolean> {
+    this.#flush();
     validateMessageId(id, 'id');
     const portfolio = options.portfolio;
     if (typeof portfolio !== 'string' || portfolio.length === 0 || /[{}|]/.test(portfolio)) {
       throw new ValidationError('options.portfolio', 'the portfolio of the message (the Redis store keeps records per portfolio)', portfolio);
     }
     const record = this.#recordKey(portfolio, id);
-    const undo = await this.#call('cancel', () => this.#client.hget(record, 'u'));
-    if (undo === null) return false;
-    const keys = [record, ...undoKeys(undo)];
+    // The record names the state keys cancel touches: Cluster needs every key declared.
+    const value = await this.#call('cancel', () => this.#client.get(record));
+    if (value === null || !value.startsWith('a\t')) return false;
+    const keys = [record, ...undoKeys(value)];
     const fn = this.#script(SCRIPTS.cancel.name);
     const r = await this.#call('cancel', () => fn(keys.length, ...keys));
     return r === 1;
   }
 
   async capacity(input: Message, options: { readonly now?: Millis } = {}): Promise<LimitCapacity[]> {
+    this.#flush();
     const message = validateMessage(input);
     const resolved = resolveRules(this.policy, message);
     const now = options.now ?? (await this.#now());
@@ -152,12 +183,74 @@ export class RedisStore implements AdmissionStore {
   /** The caller owns the client; closing the store does not quit it. */
   async close(): Promise<void> {}
 
-  async #run(mode: 'admit' | 'peek', messages: readonly Message[], options: AdmitCallOptions): Promise<Decision[]> {
-    const validated = messages.map((m, i) => validateMessage(m, messages.length === 1 ? 'message' : `messages[${i}]`));
+  /**
+   * Single admissions and peeks wait for the end of the current tick (process.nextTick, after the
+   * promise continuations already queued), and those for one portfolio with the same options go
+   * in one script call: concurrent callers share the call's fixed cost (meta, rules, round trip).
+   * Each message is still decided and committed on its own, all or nothing, in the order the
+   * calls were made, exactly as separate calls sent in that order would be.
+   */
+  #enqueue(mode: 'admit' | 'peek', input: Message, options: AdmitCallOptions): Promise<Decision> {
+    const message = validateMessage(input, 'message');
+    const maxWait = this.#maxWaitOf(options);
+    const now = options.now;
+    return new Promise<Decision>((resolve, reject) => {
+      // Only the portfolio's newest batch may grow: a message never overtakes an earlier call.
+      let batch = this.#tails.get(message.portfolio);
+      if (batch === undefined || batch.mode !== mode || batch.now !== now || batch.maxWait !== maxWait) {
+        batch = { mode, portfolio: message.portfolio, now, maxWait, messages: [], settle: [] };
+        this.#tails.set(message.portfolio, batch);
+        this.#pending.push(batch);
+        if (this.#pending.length === 1) process.nextTick(this.#flushLater);
+      }
+      batch.messages.push(message);
+      batch.settle.push({ resolve, reject });
+    });
+  }
+
+  readonly #flushLater = (): void => this.#flush();
+
+  /**
+   * Send the queued batches, in the order they were made. Every other call flushes first, so that
+   * commands reach Redis in the order the store was called (ioredis keeps a connection's order).
+   */
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const batches = this.#pending;
+    this.#pending = [];
+    this.#tails.clear();
+    for (const b of batches) {
+      const clientNow = b.now ?? Date.now();
+      // Two calls once there are enough messages: the client prepares the next batch while Redis
+      // runs the second call, instead of both waiting on one call.
+      const n = b.messages.length;
+      const size = Math.min(this.#chunk, n < 2 * COALESCED_MIN ? n : Math.ceil(n / 2));
+      for (let c = 0; c < b.messages.length; c += size) {
+        const end = Math.min(b.messages.length, c + size);
+        this.#runChunk(b.mode, b.portfolio, b.messages.slice(c, end), clientNow, b.now, b.maxWait).then(
+          (ds) => {
+            for (let k = c; k < end; k++) b.settle[k]?.resolve(ds[k - c] as Decision);
+          },
+          (err: unknown) => {
+            for (let k = c; k < end; k++) b.settle[k]?.reject(err);
+          },
+        );
+      }
+    }
+  }
+
+  #maxWaitOf(options: AdmitCallOptions): number {
     const maxWait = options.maxWaitMs ?? this.#maxWait;
     if (typeof maxWait !== 'number' || !Number.isSafeInteger(maxWait) || maxWait < 0 || maxWait > this.#maxWait) {
       throw new ValidationError('options.maxWaitMs', `a non-negative integer at most the store's maxWaitMs (${this.#maxWait})`, maxWait);
     }
+    return maxWait;
+  }
+
+  async #run(mode: 'admit' | 'peek', messages: readonly Message[], options: AdmitCallOptions): Promise<Decision[]> {
+    this.#flush();
+    const validated = messages.map((m, i) => validateMessage(m, messages.length === 1 ? 'message' : `messages[${i}]`));
+    const maxWait = this.#maxWaitOf(options);
     const explicitNow = options.now;
     const clientNow = explicitNow ?? Date.now();
     const decisions: Decision[] = new Array(validated.length);
@@ -182,70 +275,152 @@ export class RedisStore implements AdmissionStore {
   }
 
   async #runChunk(mode: 'admit' | 'peek', portfolio: string, messages: readonly Message[], clientNow: Millis, explicitNow: Millis | undefined, maxWait: number): Promise<Decision[]> {
-    const keys: string[] = [this.#prefixed(portfolio, 'meta')];
-    const index = new Map<string, number>();
-    const keyIndex = (k: string): number => {
-      let i = index.get(k);
-      if (i === undefined) {
-        keys.push(k);
-        i = keys.length;
-        index.set(k, i);
-      }
-      return i;
-    };
+    const head = this.#prefixed(portfolio, '');
+    // KEYS: the meta, the records in message order (the script finds message j's at 1 + j), then
+    // limit state. Limit keys repeat across messages (a number's rate, an API key): each goes once.
+    const keys: string[] = [`${head}meta`];
+    for (const m of messages) keys.push(`${head}msg|${m.id}`);
+    const limitKeys = new Map<string, number>();
     const now = explicitNow ?? (this.#clock === 'client' ? clientNow : -1);
     const horizon = clientNow + maxWait + 2 * DAY;
-    const argv: (string | number)[] = [mode, now, this.#recordTtl, this.#epochs.get(portfolio) ?? -1, this.#seqs.get(portfolio) ?? -1, this.#holdMs, messages.length];
-    const names: string[][] = [];
-    const early: (Decision | null)[] = [];
-    for (const m of messages) {
-      const resolved = resolveRules(this.policy, m);
-      const calendar = zoneCalendar(resolved.timeZone);
-      const constraintNames = [...resolved.limits.map((l) => l.rule.name), ...resolved.windows.map((w) => w.name)];
-      names.push(constraintNames);
-      const compiled = resolved.windows.map((w) => this.#compiled(resolved.timeZone, w.name, w.allowed));
-      const closed = compiled.findIndex((w) => nextAllowedInstant(w, clientNow) === Infinity);
-      early.push(closed >= 0 ? { ok: false, id: m.id, reason: 'never', limit: resolved.windows[closed]?.name ?? null, retryAt: null, duplicate: false } : null);
-      argv.push(m.id, keyIndex(this.#recordKey(portfolio, m.id)), resolved.cost, m.notBefore ?? -1, m.deadline ?? -1, maxWait, horizon, resolved.limits.length, compiled.length);
-      for (const { rule, key } of resolved.limits) {
-        const k = keyIndex(this.#limitKey(portfolio, key));
-        switch (rule.kind) {
-          case 'rate':
-            argv.push(1, k, ...this.#rateArgs(rule));
-            break;
-          case 'window':
-            argv.push(2, k, rule.count, rule.windowMs);
-            break;
-          case 'daily':
-            argv.push(3, k, rule.count, ...this.#dayArgs(calendar, clientNow, horizon));
-            break;
-          case 'distinct':
-            argv.push(4, k, keyIndex(`${this.#limitKey(portfolio, key)}|members`), rule.count, rule.windowMs, m.to);
-            break;
-          case 'batch':
-            argv.push(5, k, rule.size, rule.gapMs);
-            break;
-        }
+    // Rules, tables and shapes go once per call; messages name them by number (see lua/admit.lua).
+    const rules = new Map<LimitRule, number>();
+    const ruleArgs: ScriptArg[] = [];
+    const dayTables = new Map<string, number>();
+    const dayArgs: ScriptArg[] = [];
+    const windowTables = new Map<string, { readonly index: number; readonly never: boolean }>();
+    const windowArgs: ScriptArg[] = [];
+    const callShapes = new Map<Shape, Map<string, CallShape>>();
+    const shapeArgs: ScriptArg[] = [];
+    let shapeCount = 0;
+    const messageArgs: ScriptArg[] = [messages.length];
+    const shapes: Shape[] = new Array(messages.length);
+    const early: (Decision | null)[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as Message;
+      const shape = this.#shape(m);
+      shapes[i] = shape;
+      const timeZone = m.timeZone ?? this.policy.defaultTimeZone;
+      let byZone = callShapes.get(shape);
+      if (byZone === undefined) {
+        byZone = new Map();
+        callShapes.set(shape, byZone);
       }
-      for (const w of compiled) {
-        const intervals: number[] = [];
-        let t = clientNow - DAY;
-        while (t < horizon) {
-          const s = nextAllowedInstant(w, t);
-          if (s >= horizon) break;
-          const e = Math.min(allowedUntil(w, s), 2 * horizon);
-          intervals.push(s, e);
-          t = e;
+      let callShape = byZone.get(timeZone);
+      if (callShape === undefined) {
+        shapeArgs.push(shape.limits.length, shape.windows.length);
+        for (const rule of shape.limits) {
+          let r = rules.get(rule);
+          if (r === undefined) {
+            r = rules.size + 1;
+            rules.set(rule, r);
+            for (const x of this.#ruleArgs(rule)) ruleArgs.push(x);
+          }
+          shapeArgs.push(r);
+          if (rule.kind === 'daily') {
+            let d = dayTables.get(timeZone);
+            if (d === undefined) {
+              d = dayTables.size + 1;
+              dayTables.set(timeZone, d);
+              for (const x of this.#dayArgs(zoneCalendar(timeZone), clientNow, horizon)) dayArgs.push(x);
+            }
+            shapeArgs.push(d);
+          }
         }
-        argv.push(intervals.length / 2, ...intervals);
+        let closed = -1;
+        for (let w = 0; w < shape.windows.length; w++) {
+          const table = this.#windowTable(windowTables, windowArgs, timeZone, shape.windows[w] as SendWindowRule, clientNow, horizon);
+          if (closed < 0 && table.never) closed = w;
+          shapeArgs.push(table.index);
+        }
+        callShape = { index: ++shapeCount, closed };
+        byZone.set(timeZone, callShape);
       }
+      messageArgs.push(m.id, callShape.index, m.cost ?? 1, m.notBefore ?? -1, m.deadline ?? -1);
+      for (const rule of shape.limits) {
+        // The store key of resolveRules (`${portfolio}|${rule}|${scope}`), the portfolio as hash tag.
+        const key = limitKey(rule, m) as string;
+        let k = limitKeys.get(key);
+        if (k === undefined) {
+          keys.push(head + key.slice(portfolio.length + 1));
+          k = keys.length;
+          limitKeys.set(key, k);
+          // The members hash follows its charges set: the script finds it at k + 1.
+          if (rule.kind === 'distinct') keys.push(`${keys[k - 1] as string}|members`);
+        }
+        messageArgs.push(k);
+        if (rule.kind === 'distinct') messageArgs.push(m.to);
+      }
+      const closed = callShape.closed;
+      early[i] = closed >= 0 ? { ok: false, id: m.id, reason: 'never', limit: shape.windows[closed]?.name ?? null, retryAt: null, duplicate: false } : null;
     }
-    const fn = this.#script(SCRIPTS.admit.name);
-    const reply = (await this.#call(mode, () => fn(keys.length, ...keys, ...argv))) as number[];
-    const [epoch = -1, seq = -1] = reply;
+    const header = [mode, now, this.#recordTtl, this.#epochs.get(portfolio) ?? -1, this.#seqs.get(portfolio) ?? -1, this.#holdMs, maxWait, horizon, rules.size];
+    const fn = this.#admitScript();
+    // Arrays, not spreads: ioredis flattens one level of array arguments.
+    const reply = (await this.#call(mode, () =>
+      fn(keys.length, keys, header, ruleArgs, dayTables.size, dayArgs, windowTables.size, windowArgs, shapeCount, shapeArgs, messageArgs),
+    )) as number[];
+    const epoch = reply[0] as number;
+    const seq = reply[1] as number;
     if (epoch >= 0) this.#epochs.set(portfolio, epoch);
     if (seq > (this.#seqs.get(portfolio) ?? -1)) this.#seqs.set(portfolio, seq);
-    return messages.map((m, i) => early[i] ?? decisionOf(m.id, reply, 2 + i * 4, names[i] as string[]));
+    const decisions: Decision[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) decisions[i] = early[i] ?? decisionOf((messages[i] as Message).id, reply, 2 + i * 4, (shapes[i] as Shape).names);
+    return decisions;
+  }
+
+  /**
+   * The rules and send windows that apply to a message depend only on its category and on whether
+   * it has a campaign and an API key (resolveRules skips rules whose scope field is missing).
+   */
+  #shape(m: Message): Shape {
+    const slot = CATEGORY_SLOT[m.category] * 4 + (m.campaign === undefined ? 0 : 2) + (m.apiKey === undefined ? 0 : 1);
+    let shape = this.#shapes[slot];
+    if (shape === undefined) {
+      const resolved = resolveRules(this.policy, m);
+      const limits = resolved.limits.map((l) => l.rule);
+      shape = { limits, windows: resolved.windows, names: [...limits.map((r) => r.name), ...resolved.windows.map((w) => w.name)] };
+      this.#shapes[slot] = shape;
+    }
+    return shape;
+  }
+
+  /**
+   * A send window's table for this call (allowed intervals in the zone from a day before `now`
+   * to `horizon`), added to `args` on first use, and whether the window never opens again.
+   */
+  #windowTable(
+    tables: Map<string, { readonly index: number; readonly never: boolean }>,
+    args: ScriptArg[],
+    timeZone: string,
+    rule: SendWindowRule,
+    clientNow: Millis,
+    horizon: Millis,
+  ): { readonly index: number; readonly never: boolean } {
+    const tableKey = `${timeZone}\u0000${rule.name}`;
+    let table = tables.get(tableKey);
+    if (table === undefined) {
+      const compiled = this.#compiled(timeZone, rule.name, rule.allowed);
+      table = { index: tables.size + 1, never: nextAllowedInstant(compiled, clientNow) === Infinity };
+      tables.set(tableKey, table);
+      const intervals: number[] = [];
+      let t = clientNow - DAY;
+      while (t < horizon) {
+        const s = nextAllowedInstant(compiled, t);
+        if (s >= horizon) break;
+        const e = Math.min(allowedUntil(compiled, s), 2 * horizon);
+        intervals.push(s, e);
+        t = e;
+      }
+      const [width, packed] = packTable(intervals);
+      args.push(width, packed);
+    }
+    return table;
+  }
+
+  #admitScript(): ScriptFn {
+    this.#admitFn ??= this.#script(SCRIPTS.admit.name);
+    return this.#admitFn;
   }
 
   async #call<T>(operation: string, f: () => Promise<T>): Promise<T> {
@@ -301,27 +476,48 @@ export class RedisStore implements AdmissionStore {
     return w;
   }
 
-  #rateArgs(rule: LimitRule & { kind: 'rate' }): readonly number[] {
-    let args = this.#rates.get(rule);
+  /** A rule's block in the rules section of lua/admit.lua: kind code first. */
+  #ruleArgs(rule: LimitRule): readonly number[] {
+    let args = this.#rules.get(rule);
     if (!args) {
-      const p = rateParams(rule.count, rule.periodMs, rule.burst);
-      args = [p.q, p.T, p.tau, p.maxCost];
-      this.#rates.set(rule, args);
+      switch (rule.kind) {
+        case 'rate': {
+          const p = rateParams(rule.count, rule.periodMs, rule.burst);
+          args = [1, p.q, p.T, p.tau, p.maxCost];
+          break;
+        }
+        case 'window':
+          args = [2, rule.count, rule.windowMs];
+          break;
+        case 'daily':
+          args = [3, rule.count];
+          break;
+        case 'distinct':
+          args = [4, rule.count, rule.windowMs];
+          break;
+        case 'batch':
+          args = [5, rule.size, rule.gapMs];
+          break;
+      }
+      this.#rules.set(rule, args);
     }
     return args;
   }
 
-  /** `nBounds, day0, b1..bn`: local day starts from a day before `now` to past `horizon`. */
-  #dayArgs(calendar: ZoneCalendar, now: Millis, horizon: Millis): readonly number[] {
+  /**
+   * `day0, width, bounds`: local day starts from a day before `now` to past `horizon`, packed in
+   * one fixed-width string (one argument instead of ~33; the script reads the few it needs).
+   */
+  #dayArgs(calendar: ZoneCalendar, now: Millis, horizon: Millis): readonly (string | number)[] {
     const first = calendar.dayOf(now - DAY);
     const cached = this.#days.get(calendar.timeZone);
-    const last = cached?.args[cached.args.length - 1];
-    if (cached && cached.day === first && last !== undefined && last > horizon) return cached.args;
+    if (cached && cached.day === first && cached.last > horizon) return cached.args;
     let day = first;
     const bounds = [calendar.dayStart(day)];
     while ((bounds[bounds.length - 1] as number) <= horizon) bounds.push(calendar.dayStart(++day));
-    const args = [bounds.length, first, ...bounds];
-    this.#days.set(calendar.timeZone, { day: first, args });
+    const [width, packed] = packTable(bounds);
+    const args = [first, width, packed];
+    this.#days.set(calendar.timeZone, { day: first, last: bounds[bounds.length - 1] as number, args });
     return args;
   }
 
@@ -378,14 +574,28 @@ function decisionOf(id: string, reply: readonly number[], at: number, names: rea
   }
 }
 
-/** The state keys an undo record names, in order (see lua/cancel.lua). */
-function undoKeys(undo: string): string[] {
+/** The state keys a record's undo lines name, in order (see lua/cancel.lua). */
+function undoKeys(record: string): string[] {
   const keys: string[] = [];
-  for (const line of undo.split('\n')) {
+  const lines = record.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
     if (line === '') continue;
     const f = line.split('\t');
     if (f[0] === 'x') keys.push(f[1] as string, f[2] as string);
     else keys.push(f[1] as string);
   }
   return keys;
+}
+
+/**
+ * Numbers as one string, each right-aligned in the width of the longest: the script reads entry
+ * k at (k - 1) * width + 1 without splitting the rest.
+ */
+function packTable(values: readonly number[]): [number, string] {
+  let width = 1;
+  for (const v of values) width = Math.max(width, String(v).length);
+  let packed = '';
+  for (const v of values) packed += String(v).padStart(width);
+  return [width, packed];
 }

@@ -51,6 +51,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { MAX_SEND_AT, toLedgerEntry, type LedgerEntry } from '../verify/ledger.js';
+import { jsonLines } from '../verify/jsonl.js';
 
 /**
  * Why a planner may skip a row. Limit-related refusals (`deadline`, `never`, `capacity`,
@@ -126,29 +127,16 @@ export function parseSchedule(text: string): Schedule {
   const sends: LedgerEntry[] = [];
   const sendLines: number[] = [];
   const skipped: SkippedRow[] = [];
-  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const lines = body.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') continue;
-    const where = `line ${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      // The raw line is masked by ValidationError: a phone number in it is never echoed.
-      throw new ValidationError(where, 'one JSON object', line);
-    }
+  for (const { value, where, line } of jsonLines(text)) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ValidationError(where, 'a schedule row (a JSON object)', value);
     }
     const record = value as Record<string, unknown>;
     if (Object.hasOwn(record, 'skipped')) {
-      skipped.push(toSkippedRow(record, where, i + 1));
+      skipped.push(toSkippedRow(record, where, line));
     } else {
       sends.push(toSend(record, where));
-      sendLines.push(i + 1);
+      sendLines.push(line);
     }
   }
   return { sends, sendLines, skipped };

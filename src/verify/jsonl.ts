@@ -13,7 +13,18 @@ import { toLedgerEntry, type LedgerEntry } from './ledger.js';
  */
 export function parseLedgerJsonl(text: string): LedgerEntry[] {
   const out: LedgerEntry[] = [];
-  const lines = text.split('\n');
+  for (const { value, where } of jsonLines(text)) out.push(toLedgerEntry(value, where, 1));
+  return out;
+}
+
+/**
+ * The JSON values of a JSON Lines text, with their place (`line N`, 1-based). Blank lines, `\r\n`
+ * endings and a leading byte-order mark are accepted; a line that is not JSON throws a
+ * `ValidationError` naming it (the raw line is masked, so no phone number is echoed).
+ */
+export function* jsonLines(text: string): Generator<{ readonly value: unknown; readonly where: string; readonly line: number }> {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const lines = body.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
@@ -23,10 +34,8 @@ export function parseLedgerJsonl(text: string): LedgerEntry[] {
     try {
       value = JSON.parse(line);
     } catch {
-      // The raw line goes through maskValue inside ValidationError: no phone number is echoed.
       throw new ValidationError(where, 'one JSON object', line);
     }
-    out.push(toLedgerEntry(value, where, 1));
+    yield { value, where, line: i + 1 };
   }
-  return out;
 }

@@ -2,6 +2,7 @@ import { SluiceError } from '../errors.js';
 import { runDemo } from './demo.js';
 import { runVerify } from './verify.js';
 import { runPlan } from './plan.js';
+import { runBench } from './bench.js';
 
 /**
  * `sluice <command>`. Exit codes: 0 success, 1 the work found a problem (e.g. a violated
@@ -33,6 +34,14 @@ commands
          --schedule FILE       the schedule, one JSON object per line
          --max-violations N    violations to list (default 20)
          --json                machine-readable report
+  bench  run the benchmark suites; write a JSON results file and an HTML report; CI verdict
+         --quick               CI mode: the default suites in under 3 minutes
+         --suite a,b           micro, threads, latency, redis, planning, sustained, headroom
+         --headroom            add the headroom search (default: all suites but headroom)
+         --out FILE            JSON results (default bench-results/latest.json)
+         --html FILE           HTML report (default bench-results/report.html)
+         (\`sluice bench --help\` for the details; exit 1 on an overshoot, a double send, a lost
+         message or liveness below 95% in a sluice run, never on a timing figure)
 
 exit codes: 0 success, 1 the work found a problem (a violated limit), 2 bad usage or input
 `;
@@ -45,6 +54,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
+  // The bench parses its own options (flags without values, --help) in its own process.
+  if (command === 'bench') return runBench(rest);
   const json = rest.includes('--json');
   const flags = parseFlags(rest.filter((a) => a !== '--json'));
   if (json && command !== 'verify') throw new UsageError(`--json is not an option of '${command}'`);

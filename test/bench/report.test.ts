@@ -89,6 +89,7 @@ describe('bench HTML report', () => {
     for (const label of ['50%', '90%', '99%', '99.9%', '99.99%']) expect(latency).toContain(`>${label}</text>`);
     expect(latency).toContain('latency (log scale)');
     expect(latency).toContain('100 µs'); // a tick of the log latency axis
+    expect(latency).toMatch(/title="fell behind the offered rate">800\/s</); // Redis answered 800/s of 1,000/s offered
     const planning = section(html, 'planning') ?? '';
     expect(planning).toContain('Messages planned per second');
     expect(planning).toContain('40k/s'); // 100,000 messages in 2.5 s

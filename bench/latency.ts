@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import * as hdr from 'hdr-histogram-js';
-import { MemoryStore, RedisStore, SharedRateLimiter, validatePolicy, type Message, type Policy } from '../src/index.js';
+import { MemoryStore, RedisStore, SharedRateLimiter, validatePolicy, type Message, type Policy, type PreparedMessage } from '../src/index.js';
 import { startRedis } from '../test/support/redis-server.js';
 
 /**
@@ -225,6 +225,14 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
   }
   log(`latency: ${series.at(-1)?.name} done`);
 
+  // The decision alone, on messages validated and resolved beforehand (what the planner does).
+  const decide = MemoryStore.create(fourLimits(), { capacity: { maxMessages: 1024 } });
+  const prepared = Array.from({ length: 1024 }, (_, i) => decide.prepare(message('p', i)));
+  series.push(driveSync('MemoryStore.admitPreparedRaw (4 limits, prepared)', 'memory', 100_000, ms, (i) => void decide.admitPreparedRaw(prepared[i & 1023] as PreparedMessage, decide.now())));
+  log(`latency: ${series.at(-1)?.name} done`);
+
+  // The whole call a service makes per message: validation (phone number parsing), rule
+  // resolution, the idempotent admission under the message id.
   const rate = 20_000;
   const mem = MemoryStore.create(fourLimits(), { capacity: { maxMessages: Math.ceil(rate * (seconds + 1)) + 65_536 } });
   series.push(driveSync('MemoryStore.admitSync (4 limits)', 'memory', rate, ms, (i) => void mem.admitSync(message('m', i))));

@@ -217,10 +217,10 @@ function printRedis(redis: RedisResults): void {
 
 function printLatency(latency: LatencyResults): void {
   console.log('\nadmission latency, coordinated-omission corrected (open loop at a fixed rate; measured from each call\'s intended start)');
-  console.log(`  ${'operation'.padEnd(48)} ${'rate'.padStart(8)} ${'answered'.padStart(9)} ${'calls'.padStart(8)} ${'p50'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)} ${'p99.9'.padStart(9)} ${'p99.99'.padStart(9)} ${'max'.padStart(9)}   uncorrected p50/p99`);
+  console.log(`  ${'operation'.padEnd(52)} ${'rate'.padStart(8)} ${'answered'.padStart(9)} ${'calls'.padStart(8)} ${'p50'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)} ${'p99.9'.padStart(9)} ${'p99.99'.padStart(9)} ${'max'.padStart(9)}   uncorrected p50/p99`);
   for (const s of latency.series) {
     console.log(
-      `  ${s.name.padEnd(48)} ${`${s.ratePerSecond.toLocaleString('en')}/s`.padStart(8)} ${`${s.achievedPerSecond.toLocaleString('en')}/s`.padStart(9)} ${s.count.toLocaleString('en').padStart(8)} ${us(s.p50Us).padStart(9)} ${us(s.p90Us).padStart(9)} ${us(s.p99Us).padStart(9)} ` +
+      `  ${s.name.padEnd(52)} ${`${s.ratePerSecond.toLocaleString('en')}/s`.padStart(8)} ${`${s.achievedPerSecond.toLocaleString('en')}/s`.padStart(9)} ${s.count.toLocaleString('en').padStart(8)} ${us(s.p50Us).padStart(9)} ${us(s.p90Us).padStart(9)} ${us(s.p99Us).padStart(9)} ` +
         `${us(s.p999Us).padStart(9)} ${us(s.p9999Us).padStart(9)} ${us(s.maxUs).padStart(9)}   ${us(s.serviceP50Us)} / ${us(s.serviceP99Us)}${s.errors > 0 ? `  (${s.errors} errors)` : ''}`,
     );
   }

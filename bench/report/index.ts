@@ -65,7 +65,7 @@ section{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:16px 
 nav a{margin-right:12px;color:#0969da;text-decoration:none}
 table{border-collapse:collapse;font-size:13px;margin:8px 0;width:100%}
 th,td{border-bottom:1px solid #e5e8eb;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f6f8fa;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f6f8fa;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:700}.muted{color:#656d76}
 .intro{color:#424a53;font-size:14px;max-width:900px}
 .verdict{padding:12px 16px;border-radius:6px;font-size:15px;margin:12px 0}
@@ -252,7 +252,7 @@ export const percentileX = (p: number) => -Math.log10(1 - Math.min(p, 99.99999) 
 function percentileTicks(maxX: number): Tick[] {
   const ticks: Tick[] = [{ value: 0, label: '0%' }, { value: percentileX(50), label: '50%' }];
   const labels = ['90%', '99%', '99.9%', '99.99%', '99.999%', '99.9999%'];
-  for (let k = 1; k <= Math.min(6, Math.ceil(maxX)); k++) ticks.push({ value: k, label: labels[k - 1] as string });
+  for (let k = 1; k <= Math.min(6, Math.floor(maxX)); k++) ticks.push({ value: k, label: labels[k - 1] as string });
   return ticks;
 }
 
@@ -277,7 +277,7 @@ function latencySection(results: BenchResults): string {
   const maxX = Math.max(1, ...curves.flatMap((c) => c.points.map((p) => p[0])));
   const chart = lineChart({
     title: 'Admission latency by percentile (coordinated-omission corrected)',
-    x: { label: 'percentile (log scale: each step is ten times rarer)', ticks: percentileTicks(maxX), min: 0, max: Math.ceil(maxX) },
+    x: { label: 'percentile (log scale: each step is ten times rarer)', ticks: percentileTicks(maxX), min: 0, max: maxX * 1.03 },
     y: { label: 'latency (log scale)', log: true, format: fmtUs },
     series: curves,
     height: 340,

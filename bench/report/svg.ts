@@ -25,7 +25,7 @@ export function fmtCount(v: number): string {
   if (a >= 1e9) return `${trim(v / 1e9)}G`;
   if (a >= 1e6) return `${trim(v / 1e6)}M`;
   if (a >= 1e4) return `${trim(v / 1e3)}k`;
-  if (a >= 100 || Number.isInteger(v)) return `${Math.round(v)}`;
+  if (a >= 100 || Number.isInteger(v)) return Math.round(v).toLocaleString('en');
   return trim(v);
 }
 const trim = (v: number) => String(Number(v.toPrecision(3)));

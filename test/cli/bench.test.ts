@@ -62,7 +62,7 @@ describe('sluice bench (through the CLI)', () => {
     // The test harness's machines have redis-server (the Redis suites never skip).
     expect(results.machine.redisServer).toMatch(/^\d+\.\d+/);
     const series = results.latency?.series ?? [];
-    expect(series.map((s) => s.store)).toEqual(['memory', 'memory', 'redis', 'redis']);
+    expect(series.map((s) => s.store)).toEqual(['memory', 'memory', 'memory', 'redis', 'redis']);
     for (const s of series) {
       expect(s.count).toBeGreaterThan(1000);
       expect(s.errors).toBe(0);

@@ -12,6 +12,7 @@ import { runSustained } from './sustained/index.js';
 import type { SustainedResults } from './sustained/types.js';
 import { renderReport } from './report/index.js';
 import { computeVerdict, formatVerdict } from './report/verdict.js';
+import { planningColumns, planningRows } from './report/planning-rows.js';
 import { DEFAULT_SUITES, SUITES, type BenchResults, type MachineDetails, type SuiteError, type SuiteName } from './report/types.js';
 
 /**
@@ -228,9 +229,13 @@ function printLatency(latency: LatencyResults): void {
 }
 
 function printPlanning(planning: unknown): void {
-  console.log('\nplanning throughput');
-  const rows = Array.isArray(planning) ? planning : [planning];
-  for (const row of rows) console.log(`  ${JSON.stringify(row)}`);
+  console.log('\nplanning throughput (a whole campaign planned, then checked by the independent verifier)');
+  const rows = planningRows(planning);
+  const columns = planningColumns(rows);
+  const text = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en') : v.toFixed(2)) : v === undefined ? '' : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => text(r[c]).length)));
+  console.log(`  ${columns.map((c, i) => c.padStart(widths[i] as number)).join('  ')}`);
+  for (const r of rows) console.log(`  ${columns.map((c, i) => text(r[c]).padStart(widths[i] as number)).join('  ')}`);
 }
 
 function printSustained(s: SustainedResults): void {

@@ -309,7 +309,8 @@ function planningSection(planning: unknown): string {
   const body = rows.map((row) =>
     columns.map((c): Cell => {
       const v = row[c];
-      if (typeof v === 'boolean') return c === 'verified' ? okCell(v, v ? 'yes' : 'NO') : v ? 'yes' : 'no';
+      if (typeof v === 'boolean') return c.startsWith('verified') ? okCell(v, v ? 'yes' : 'NO') : v ? 'yes' : 'no';
+      if (c === 'violations' && typeof v === 'number') return okCell(v === 0, String(v));
       if (typeof v === 'number' || typeof v === 'string') return v;
       return '';
     }),

@@ -81,9 +81,16 @@ export function computeVerdict(results: BenchResults): Verdict {
   }
 
   if (results.planning !== undefined) {
+    // Tolerant of the suite's naming: `verified` or `verifiedOk`, and a `violations` count.
     for (const row of planningRows(results.planning)) {
-      if (typeof row['verified'] === 'boolean') {
-        check(row['verified'], { kind: 'verification', subject: `planning ${describeRow(row)}`, detail: 'the independent checker found a violated limit in the plan' });
+      const flags = [row['verified'], row['verifiedOk']].filter((v): v is boolean => typeof v === 'boolean');
+      const violations = typeof row['violations'] === 'number' ? row['violations'] : 0;
+      if (flags.length > 0 || typeof row['violations'] === 'number') {
+        check(flags.every(Boolean) && violations === 0, {
+          kind: 'verification',
+          subject: `planning ${describeRow(row)}`,
+          detail: `the independent checker found ${violations > 0 ? `${violations} violated limit(s)` : 'a violated limit'} in the plan`,
+        });
       }
     }
   }

@@ -82,6 +82,10 @@ describe('CI verdict', () => {
     expect(kinds(fixture({ threads: [{ ...t, maxInWindow: 100_001, withinLimit: false }] }))).toEqual(['overshoot']);
     expect(kinds(fixture({ threads: [{ ...t, reference: true, withinLimit: false }] }))).toEqual([]);
     expect(kinds(fixture({ planning: { recipients: 10, threads: 1, wallMs: 1, messagesPlanned: 10, verified: false } }))).toEqual(['verification']);
+    // The planning suite's rows may say it as `verifiedOk` and a `violations` count.
+    expect(kinds(fixture({ planning: { rows: [{ recipients: 10, verifiedOk: true, violations: 0 }, { recipients: 20, verifiedOk: false, violations: 3 }] } }))).toEqual(['verification']);
+    expect(kinds(fixture({ planning: { rows: [{ recipients: 10, violations: 1 }] } }))).toEqual(['verification']);
+    expect(kinds(fixture({ planning: { rows: [{ recipients: 10, verifiedOk: true, violations: 0 }] } }))).toEqual([]);
   });
 
   it('says when the selected suites check nothing', () => {

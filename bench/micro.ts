@@ -1,8 +1,7 @@
 import { Bench } from 'tinybench';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { TokenBucket } from 'limiter';
 import { MemoryStore, SharedRateLimiter, monotonicClock, validatePolicy, type Clock, type PreparedMessage } from '../src/index.js';
 import { TickerClock } from '../src/index.js';
+import { optionalPeer } from './support/optional-peer.js';
 
 /** Decisions per benchmark iteration: per-call timer overhead would otherwise dominate. */
 export const BATCH = 1000;
@@ -176,22 +175,28 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
   const singleOut = new Uint8Array(BATCH);
   task('sluice tryAcquireMany, 1000 decisions on one key', 'sluice', 'caller', () => single.tryAcquireMany(singleKeys, Date.now(), singleOut));
 
-  // Peers.
-  const tb = new TokenBucket({ bucketSize: OPEN, tokensPerInterval: OPEN, interval: 'second' });
-  task('limiter TokenBucket.tryRemoveTokens', 'peer', 'Date.now', () => {
-    let g = 0;
-    for (let i = 0; i < BATCH; i++) if (tb.tryRemoveTokens(1)) g++;
-    return g;
-  });
-  const rlf = new RateLimiterMemory({ points: OPEN, duration: 1 });
-  asyncTask('rate-limiter-flexible RateLimiterMemory.consume', 'peer', 'Date.now', async () => {
-    let g = 0;
-    for (let i = 0; i < BATCH; i++) {
-      await rlf.consume('k'); // rejects when refused, which fails the task: every decision here is a grant
-      g++;
-    }
-    return g;
-  });
+  // Peers (skipped when not installed).
+  const limiter = await optionalPeer('limiter', () => import('limiter'));
+  if (limiter) {
+    const tb = new limiter.TokenBucket({ bucketSize: OPEN, tokensPerInterval: OPEN, interval: 'second' });
+    task('limiter TokenBucket.tryRemoveTokens', 'peer', 'Date.now', () => {
+      let g = 0;
+      for (let i = 0; i < BATCH; i++) if (tb.tryRemoveTokens(1)) g++;
+      return g;
+    });
+  }
+  const rlfModule = await optionalPeer('rate-limiter-flexible', () => import('rate-limiter-flexible'));
+  if (rlfModule) {
+    const rlf = new rlfModule.RateLimiterMemory({ points: OPEN, duration: 1 });
+    asyncTask('rate-limiter-flexible RateLimiterMemory.consume', 'peer', 'Date.now', async () => {
+      let g = 0;
+      for (let i = 0; i < BATCH; i++) {
+        await rlf.consume('k'); // rejects when refused, which fails the task: every decision here is a grant
+        g++;
+      }
+      return g;
+    });
+  }
 
   // The full store: several limits decided atomically per message.
   const { store, prepared } = fourLimitStore(false);

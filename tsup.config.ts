@@ -19,6 +19,7 @@ export default defineConfig([
       'cli/main': 'src/cli/main.ts',
       'bench/main': 'bench/main.ts',
       'bench/hammer-worker': 'bench/hammer-worker.ts',
+      'bench/sustained-runner': 'bench/sustained/runner-entry.ts',
     },
     format: ['esm'],
     esbuildPlugins: [luaEsbuildPlugin],

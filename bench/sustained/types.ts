@@ -50,8 +50,16 @@ export interface SustainedRun {
   readonly doubleSends: number;
   /** Messages that ended in no named state (neither sent nor refused with a reason). */
   readonly lost: number;
+  /**
+   * Where every offered message ended: `sent`, `refused:<reason>` (sluice: e.g. `refused:deadline`
+   * for a slot past the run's end), `send-error`, `unsent-at-end` (still queued in a peer's limiter).
+   */
+  readonly outcomes?: Readonly<Record<string, number>>;
   readonly limits: readonly LimitCheck[];
-  /** Highest overshoot over `limits`. */
+  /**
+   * Highest overshoot over the limits the library was configured to enforce: every limit for
+   * sluice; the account budget for peers (each limits one key, the way people use them).
+   */
   readonly overshoot: number;
   /** |arrival − sendAt| in ms (sluice only: peers have no sendAt). */
   readonly sendErrorMs: Percentiles | null;

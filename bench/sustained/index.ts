@@ -260,7 +260,9 @@ export async function runSustained(options: { quick: boolean; headroom: boolean;
   try {
     const w = standardWorkload(options.quick);
     const plans: RunPlan[] = [];
-    for (const p of RUNS) if (await available(p)) plans.push(p);
+    // SLUICE_BENCH_RUNS=sluice-memory,token-bucket narrows the runs (for investigating one of them).
+    const only = process.env['SLUICE_BENCH_RUNS']?.split(',');
+    for (const p of RUNS) if ((only === undefined || only.includes(p.run)) && (await available(p))) plans.push(p);
     options.log?.(`sustained: ${plans.length} runs side by side for ${w.durationMs / 1000} s: ${w.budget.toLocaleString('en')} per ${w.windowMs / 1000} s over ${w.numbers} numbers, offered ${w.trickleShare}× then ${w.floodShare}× the budget from ${w.floodAtMs / 1000} s`);
     const measured = await runSideBySide(plans, w, redis);
     const failures = measured.flatMap((m) => m.failures);

@@ -98,18 +98,45 @@ function postAt(poster: Poster, tally: Tally, message: Message, sendAt: number):
 
 type Offer = (message: Message, index: number, intendedAt: number) => void;
 
-/** Offers this share's messages at their instants; resolves once the last one was offered. */
-async function offerAll(spec: RunnerSpec, tally: Tally, offer: Offer): Promise<void> {
+/** One wake-up's due messages, in offer order. */
+interface Due {
+  readonly messages: Message[];
+  readonly indices: number[];
+  readonly intendedAt: number[];
+}
+
+/**
+ * How often a sender wakes to take what became due: a sender service polls its queue; it does
+ * not run a timer per message. When a process is starved, the next wake-up simply finds more.
+ */
+const TICK_MS = 10;
+
+/** Offers this share's messages, a wake-up's worth at a time; resolves once the last was offered. */
+async function offerDue(spec: RunnerSpec, tally: Tally, take: (due: Due) => void): Promise<void> {
   const times = offerTimes(spec.workload);
   const end = spec.startAt + spec.workload.durationMs;
-  for (let i = spec.share.index; i < times.length; i += spec.share.of) {
-    const at = spec.startAt + (times[i] as number);
-    const wait = at - clock();
-    if (wait > 1) await sleep(wait);
-    const message = { ...messageAt(spec.workload, spec.run, i), deadline: end };
-    tally.offered++;
-    offer(message, i, at);
+  let i = spec.share.index;
+  while (i < times.length) {
+    const next = spec.startAt + (times[i] as number);
+    const wait = next - clock();
+    if (wait > 0) await sleep(Math.max(wait, TICK_MS));
+    const now = clock();
+    const due: Due = { messages: [], indices: [], intendedAt: [] };
+    for (; i < times.length && spec.startAt + (times[i] as number) <= now; i += spec.share.of) {
+      due.messages.push({ ...messageAt(spec.workload, spec.run, i), deadline: end });
+      due.indices.push(i);
+      due.intendedAt.push(spec.startAt + (times[i] as number));
+    }
+    tally.offered += due.messages.length;
+    if (due.messages.length > 0) take(due);
   }
+}
+
+/** Peers are asked one message at a time, the way their APIs are used. */
+function offerAll(spec: RunnerSpec, tally: Tally, offer: Offer): Promise<void> {
+  return offerDue(spec, tally, (due) => {
+    for (let k = 0; k < due.messages.length; k++) offer(due.messages[k] as Message, due.indices[k] as number, due.intendedAt[k] as number);
+  });
 }
 
 async function waitForEnd(spec: RunnerSpec, tally: Tally): Promise<void> {
@@ -142,8 +169,9 @@ export async function sluiceMemoryShare(spec: RunnerSpec, handle: MemoryStoreHan
   const store = MemoryStore.attach(handle);
   const poster = new Poster(spec.mockUrl, spec.run);
   const tally = new Tally();
-  await offerAll(spec, tally, (message, index, intendedAt) => {
-    recordDecision(tally, poster, message, index, intendedAt, store.admitSync(message, { maxWaitMs: waitLeft(spec) }));
+  await offerDue(spec, tally, (due) => {
+    const decisions = store.admitManySync(due.messages, { maxWaitMs: waitLeft(spec) });
+    decisions.forEach((d, k) => recordDecision(tally, poster, due.messages[k] as Message, due.indices[k] as number, due.intendedAt[k] as number, d));
   });
   await waitForEnd(spec, tally);
   poster.close();
@@ -177,16 +205,18 @@ async function sluiceRedis(spec: RunnerSpec): Promise<Omit<RunnerReport, 'cpuUse
   const store = await RedisStore.connect(sluicePolicy(spec.workload), client, { prefix: `sluice-bench:${spec.run}:` });
   const poster = new Poster(spec.mockUrl, spec.run);
   const tally = new Tally();
-  await offerAll(spec, tally, (message, index, intendedAt) => {
+  // What became due since the last wake-up goes in one admitMany: one round trip, each message
+  // still decided and committed on its own, all or nothing, in offer order.
+  await offerDue(spec, tally, (due) => {
     tally.inFlight++;
-    store.admit(message, { maxWaitMs: waitLeft(spec) }).then(
-      (d) => {
+    store.admitMany(due.messages, { maxWaitMs: waitLeft(spec) }).then(
+      (decisions) => {
         tally.inFlight--;
-        recordDecision(tally, poster, message, index, intendedAt, d);
+        decisions.forEach((d, k) => recordDecision(tally, poster, due.messages[k] as Message, due.indices[k] as number, due.intendedAt[k] as number, d));
       },
       (e: unknown) => {
         tally.inFlight--;
-        tally.refuse(`error:${e instanceof Error ? e.name : 'unknown'}`);
+        for (let k = 0; k < due.messages.length; k++) tally.refuse(`error:${e instanceof Error ? e.name : 'unknown'}`);
       },
     );
   });

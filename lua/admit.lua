@@ -340,7 +340,8 @@ end
 local stored = persisted or admit
 local out = { stored and epoch or -1, stored and seq or -1 }
 local o = 2
-local lines = {}
+-- The record of the current message, as pieces joined once (one string built, not one a line).
+local buf, nb = {}, 0
 local last_t, last_ts = nil, nil  -- the messages of a call often share their send instant
 local n_messages = num(ARGV[p])
 p = p + 1
@@ -427,7 +428,8 @@ for j = 1, n_messages do
       -- contain control characters, so tabs and newlines separate fields and lines).
       if t ~= last_t then last_t, last_ts = t, fmt(t) end
       local ts = last_ts
-      lines[1] = 'a\t' .. ts .. '\t' .. cost_s .. '\t' .. id
+      buf[1] = 'a\t'; buf[2] = ts; buf[3] = '\t'; buf[4] = cost_s; buf[5] = '\t'; buf[6] = id
+      nb = 6
       for i = 1, n_limits do
         local kind, key, r = ck[i], ckey[i], cr[i]
         if kind == 1 then
@@ -436,7 +438,8 @@ for j = 1, n_messages do
           local ttl = floor(after / q) + STATE_EPOCH - now
           if ttl < 0 then ttl = 0 end
           local after_s = fmt(after)
-          lines[i + 1] = 'r\t' .. key .. '\t' .. (raw[key] or '0') .. '\t' .. after_s
+          buf[nb + 1] = '\nr\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = raw[key] or '0'; buf[nb + 5] = '\t'; buf[nb + 6] = after_s
+          nb = nb + 6
           tat[key] = after
           raw[key] = after_s
           string_written(key, ttl + HOUR)
@@ -454,7 +457,8 @@ for j = 1, n_messages do
           end
           trim_w[key] = rb[r]
           expires(key, t - now + rb[r] + HOUR)
-          lines[i + 1] = 'w\t' .. key
+          buf[nb + 1] = '\nw\t'; buf[nb + 2] = key
+          nb = nb + 2
         elseif kind == 3 then
           local _, _, field = day_of(cx[i], t)
           local d = delta[key]
@@ -465,7 +469,8 @@ for j = 1, n_messages do
           end
           d[field] = (d[field] or 0) + cost
           used[key][field] = daily_used(key, field) + cost
-          lines[i + 1] = 'd\t' .. key .. '\t' .. field
+          buf[nb + 1] = '\nd\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = field
+          nb = nb + 4
         elseif kind == 4 then
           local W, members, member = rb[r], cx[i], cm[i]
           local charged = t >= cb[i] + W
@@ -488,17 +493,19 @@ for j = 1, n_messages do
           end
           members_raw[members][member] = ts .. ':' .. fmt(charge) .. ':' .. fmt(cc[i] + 1)
           expires(members, t - now + W + HOUR)
-          lines[i + 1] = 'x\t' .. key .. '\t' .. members .. '\t' .. member .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i]) .. '\t' .. (charged and '1' or '0')
+          nb = nb + 1
+          buf[nb] = '\nx\t' .. key .. '\t' .. members .. '\t' .. member .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i]) .. '\t' .. (charged and '1' or '0')
         elseif kind == 5 then
           local run = cost
           if ca[i] ~= 0 and t - ca[i] < rb[r] then run = cb[i] + cost end
-          lines[i + 1] = 'b\t' .. key .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i])
+          nb = nb + 1
+          buf[nb] = '\nb\t' .. key .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i])
           raw[key] = ts .. ':' .. fmt(run) .. ':' .. fmt(cc[i] + 1)
           string_written(key, t - now + rb[r] + HOUR)
         end
       end
       if rec_val[record] == nil then rec_dirty[#rec_dirty + 1] = record end
-      rec_val[record] = concat(lines, '\n', 1, n_limits + 1)
+      rec_val[record] = concat(buf, '', 1, nb)
     end
     out[o + 1] = code; out[o + 2] = t; out[o + 3] = pusher; out[o + 4] = retry
   end

@@ -246,7 +246,11 @@ end
 local raw = {}                    -- rate and batch keys: the stored string (false: none yet)
 local tat = {}                    -- rate keys: the TAT, as a number
 local str_ttl, str_dirty = {}, {} -- rate and batch keys to SET: last TTL; keys in order
-local used, delta, day_dirty = {}, {}, {}  -- daily hashes: day field -> count, -> increment
+-- Daily hashes, by 'key\nfield' (one string, not a table per key): the count, the increment; the
+-- (key, field) pairs incremented, in order; the keys to give a TTL.
+local used, delta = {}, {}
+local day_kf, day_key, day_field, n_day = {}, {}, {}, 0
+local day_expire, day_expire_seen = {}, {}
 local members_raw, members_changed, members_dirty = {}, {}, {}  -- distinct members hashes
 local trim_w, exp_ttl, exp_dirty = {}, {}, {}  -- sorted sets to trim (by W), last PEXPIRE TTL
 local rec_val, rec_dirty = {}, {} -- records written by this call
@@ -261,17 +265,13 @@ local function load(key)
 end
 
 local function daily_used(key, field)
-  local u = used[key]
-  if u == nil then
-    u = {}
-    used[key] = u
-  end
-  local v = u[field]
+  local kf = key .. '\n' .. field
+  local v = used[kf]
   if v == nil then
     v = tonumber(call('HGET', key, field) or '0')
-    u[field] = v
+    used[kf] = v
   end
-  return v
+  return v, kf
 end
 
 local function load_member(members, member)
@@ -500,14 +500,19 @@ for j = 1, n_messages do
           nb = nb + 2
         elseif kind == 3 then
           local _, _, field = day_of(cx[i], t)
-          local d = delta[key]
+          local u, kf = daily_used(key, field)
+          local d = delta[kf]
           if d == nil then
-            d = {}
-            delta[key] = d
-            day_dirty[#day_dirty + 1] = key
+            d = 0
+            n_day = n_day + 1
+            day_kf[n_day] = kf; day_key[n_day] = key; day_field[n_day] = field
+            if day_expire_seen[key] == nil then
+              day_expire_seen[key] = true
+              day_expire[#day_expire + 1] = key
+            end
           end
-          d[field] = (d[field] or 0) + cost
-          used[key][field] = daily_used(key, field) + cost
+          delta[kf] = d + cost
+          used[kf] = u + cost
           buf[nb + 1] = '\nd\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = field
           nb = nb + 4
         elseif kind == 4 then
@@ -558,10 +563,11 @@ end
 for _, key in ipairs(str_dirty) do
   call('SET', key, raw[key], 'PX', fmt(str_ttl[key]), 'GET')
 end
-for _, key in ipairs(day_dirty) do
-  for field, inc in pairs(delta[key]) do
-    call('HINCRBY', key, field, inc == 1 and '1' or fmt(inc))
-  end
+for x = 1, n_day do
+  local inc = delta[day_kf[x]]
+  call('HINCRBY', day_key[x], day_field[x], inc == 1 and '1' or fmt(inc))
+end
+for _, key in ipairs(day_expire) do
   call('PEXPIRE', key, DAILY_TTL)
 end
 for _, members in ipairs(members_dirty) do

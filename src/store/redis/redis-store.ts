@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { zoneCalendar, type ZoneCalendar } from '../../core/calendar.js';
 import { rateParams } from '../../core/limits/rate.js';
-import { limitKey, resolveRules, validateMessage, validateMessageId } from '../../core/policy/index.js';
+import { limitScope, resolveRules, validateMessage, validateMessageId } from '../../core/policy/index.js';
 import { DEFAULT_MAX_WAIT_MS } from '../../core/reference.js';
 import { allowedUntil, compileWindows, nextAllowedInstant, type CompiledWindows } from '../../core/send-window.js';
 import { DAY, STATE_EPOCH } from '../../core/time.js';
@@ -281,6 +281,7 @@ export class RedisStore implements AdmissionStore {
     const keys: string[] = [`${head}meta`];
     for (const m of messages) keys.push(`${head}msg|${m.id}`);
     const limitKeys = new Map<string, number>();
+    const rulePrefixes = new Map<LimitRule, string>();
     const now = explicitNow ?? (this.#clock === 'client' ? clientNow : -1);
     const horizon = clientNow + maxWait + 2 * DAY;
     // Rules, tables and shapes go once per call; messages name them by number (see lua/admit.lua).
@@ -338,15 +339,21 @@ export class RedisStore implements AdmissionStore {
       }
       messageArgs.push(m.id, callShape.index, m.cost ?? 1, m.notBefore ?? -1, m.deadline ?? -1);
       for (const rule of shape.limits) {
-        // The store key of resolveRules (`${portfolio}|${rule}|${scope}`), the portfolio as hash tag.
-        const key = limitKey(rule, m) as string;
+        // The store key of resolveRules (`${portfolio}|${rule}|${scope}`), the portfolio as hash
+        // tag: the rule's part is made once per call.
+        let rulePrefix = rulePrefixes.get(rule);
+        if (rulePrefix === undefined) {
+          rulePrefix = `${head}${rule.name}|`;
+          rulePrefixes.set(rule, rulePrefix);
+        }
+        const key = rulePrefix + (limitScope(rule, m) as string);
         let k = limitKeys.get(key);
         if (k === undefined) {
-          keys.push(head + key.slice(portfolio.length + 1));
+          keys.push(key);
           k = keys.length;
           limitKeys.set(key, k);
           // The members hash follows its charges set: the script finds it at k + 1.
-          if (rule.kind === 'distinct') keys.push(`${keys[k - 1] as string}|members`);
+          if (rule.kind === 'distinct') keys.push(`${key}|members`);
         }
         messageArgs.push(k);
         if (rule.kind === 'distinct') messageArgs.push(m.to);

@@ -33,7 +33,8 @@ then the number of send-window tables; then per table: width, intervals (one str
 then the number of shapes (what applies to a message: its limits and send windows, given its
   category, fields and time zone); then per shape: nLimits, nWindows, nLimits rule numbers each
   followed, for a daily rule, by its day table; then nWindows send-window table numbers
-then the number of messages m; then m message blocks:
+then the number of messages m; then m message blocks, one argument each, fields separated by
+  tabs (ids, keys and members never contain control characters):
   id, shape, cost, notBefore (-1 none), deadline (-1 none), then per limit of the shape its key
   (index into KEYS), followed for a distinct rule by the member (the recipient)
 Rules, tables and shapes are sent once per call and shared by every message that names them.
@@ -346,6 +347,39 @@ local last_t, last_ts = nil, nil  -- the messages of a call often share their se
 local n_messages = num(ARGV[p])
 p = p + 1
 
+-- Message blocks, one argument each, parsed once into flat arrays: id, shape, cost (as sent),
+-- notBefore, deadline, and where its limit values start in m_vals (per limit the key's index,
+-- then for a distinct rule the member).
+local m_id, m_shape, m_cost, m_nb, m_dl, m_at, m_vals = {}, {}, {}, {}, {}, {}, {}
+do
+  local nv = 0
+  for j = 1, n_messages do
+    local block = ARGV[p + j - 1]
+    if block == nil then error('sluice: missing message block ' .. j) end
+    local id, sh, cost_s, nb_s, dl_s, pos = match(block, '^([^\t]+)\t(%d+)\t(%d+)\t(%-?%d+)\t(%-?%d+)()')
+    if id == nil then error('sluice: malformed message block ' .. j) end
+    local shape = shapes[arg(sh)]
+    if shape == nil then error('sluice: unknown shape ' .. sh) end
+    m_id[j] = id; m_shape[j] = shape; m_cost[j] = cost_s; m_nb[j] = arg(nb_s); m_dl[j] = arg(dl_s); m_at[j] = nv
+    local skind = shape.kind
+    for i = 1, shape.nl do
+      local ks, np = match(block, '^\t(%d+)()', pos)
+      if ks == nil then error('sluice: malformed message block ' .. j) end
+      nv = nv + 1
+      m_vals[nv] = arg(ks)
+      pos = np
+      if skind[i] == 4 then
+        local member, mp = match(block, '^\t([^\t]+)()', pos)
+        if member == nil then error('sluice: malformed message block ' .. j) end
+        nv = nv + 1
+        m_vals[nv] = member
+        pos = mp
+      end
+    end
+    if pos ~= #block + 1 then error('sluice: malformed message block ' .. j) end
+  end
+end
+
 -- Read the records and the rate and batch strings of the whole call up front, a few hundred
 -- keys per MGET (unpack fails past ~8,000 values): one command instead of one GET per key.
 local MGET_CHUNK = 500
@@ -357,23 +391,22 @@ for c = 2, n_messages + 1, MGET_CHUNK do
   for k = c, last do records[k - 1] = got[k - c + 1] end
 end
 do
-  local strings, q = {}, p
-  for _ = 1, n_messages do
-    local shape = shapes[arg(ARGV[q + 1])]
-    if shape == nil then break end  -- the message loop reports it
-    q = q + 5
+  local strings = {}
+  for j = 1, n_messages do
+    local shape, v = m_shape[j], m_at[j]
     local skind = shape.kind
     for i = 1, shape.nl do
       local kind = skind[i]
+      v = v + 1
       if kind == 1 or kind == 5 then
-        local key = KEYS[arg(ARGV[q])]
+        local key = KEYS[m_vals[v]]
         if key ~= nil and raw[key] == nil then
           raw[key] = false
           strings[#strings + 1] = key
         end
+      elseif kind == 4 then
+        v = v + 1
       end
-      q = q + 1
-      if kind == 4 then q = q + 1 end
     end
   end
   for c = 1, #strings, MGET_CHUNK do
@@ -385,25 +418,24 @@ do
 end
 
 for j = 1, n_messages do
-  local id = ARGV[p]
+  local id = m_id[j]
   local record = KEYS[1 + j]
-  local shape = shapes[arg(ARGV[p + 1])]
-  if shape == nil then error('sluice: unknown shape ' .. ARGV[p + 1]) end
-  local cost_s = ARGV[p + 2]
+  local shape = m_shape[j]
+  local cost_s = m_cost[j]
   local cost = arg(cost_s)
-  local not_before = arg(ARGV[p + 3])
-  local deadline = arg(ARGV[p + 4])
-  p = p + 5
+  local not_before = m_nb[j]
+  local deadline = m_dl[j]
+  local v = m_at[j]
   local n_limits, n, skind, srule, stab = shape.nl, shape.n, shape.kind, shape.rule, shape.tab
   for i = 1, n_limits do
-    local kind, k = skind[i], arg(ARGV[p])
+    v = v + 1
+    local kind, k = skind[i], m_vals[v]
     ck[i] = kind; cr[i] = srule[i]; ckey[i] = KEYS[k]
-    p = p + 1
     if kind == 3 then
       cx[i] = stab[i]
     elseif kind == 4 then
-      cx[i] = KEYS[k + 1]; cm[i] = ARGV[p]
-      p = p + 1
+      v = v + 1
+      cx[i] = KEYS[k + 1]; cm[i] = m_vals[v]
     end
   end
   for i = n_limits + 1, n do

@@ -337,7 +337,9 @@ export class RedisStore implements AdmissionStore {
         callShape = { index: ++shapeCount, closed };
         byZone.set(timeZone, callShape);
       }
-      messageArgs.push(m.id, callShape.index, m.cost ?? 1, m.notBefore ?? -1, m.deadline ?? -1);
+      // One argument per message (see lua/admit.lua): ioredis encodes, and Redis parses, one
+      // string instead of a dozen. Ids, keys and members never contain control characters.
+      let block = `${m.id}\t${callShape.index}\t${m.cost ?? 1}\t${m.notBefore ?? -1}\t${m.deadline ?? -1}`;
       for (const rule of shape.limits) {
         // The store key of resolveRules (`${portfolio}|${rule}|${scope}`), the portfolio as hash
         // tag: the rule's part is made once per call.
@@ -355,9 +357,10 @@ export class RedisStore implements AdmissionStore {
           // The members hash follows its charges set: the script finds it at k + 1.
           if (rule.kind === 'distinct') keys.push(`${key}|members`);
         }
-        messageArgs.push(k);
-        if (rule.kind === 'distinct') messageArgs.push(m.to);
+        block += `\t${k}`;
+        if (rule.kind === 'distinct') block += `\t${m.to}`;
       }
+      messageArgs.push(block);
       const closed = callShape.closed;
       early[i] = closed >= 0 ? { ok: false, id: m.id, reason: 'never', limit: shape.windows[closed]?.name ?? null, retryAt: null, duplicate: false } : null;
     }

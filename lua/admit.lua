@@ -36,7 +36,8 @@ then the number of shapes (what applies to a message: its limits and send window
 then the number of messages m; then m message blocks, one argument each, fields separated by
   tabs (ids, keys and members never contain control characters):
   id, shape, cost, notBefore (-1 none), deadline (-1 none), then per limit of the shape its key
-  (index into KEYS), followed for a distinct rule by the member (the recipient)
+  (index into KEYS, or empty for the next key no block named before: keys come in order of
+  first use), followed for a distinct rule by the member (the recipient)
 Rules, tables and shapes are sent once per call and shared by every message that names them.
 
 Returns the portfolio's epoch and seq (-1 when not stored yet), then 4 integers per message:
@@ -352,7 +353,7 @@ p = p + 1
 -- then for a distinct rule the member).
 local m_id, m_shape, m_cost, m_nb, m_dl, m_at, m_vals = {}, {}, {}, {}, {}, {}, {}
 do
-  local nv = 0
+  local nv, next_key = 0, n_messages + 2
   for j = 1, n_messages do
     local block = ARGV[p + j - 1]
     if block == nil then error('sluice: missing message block ' .. j) end
@@ -363,10 +364,17 @@ do
     m_id[j] = id; m_shape[j] = shape; m_cost[j] = cost_s; m_nb[j] = arg(nb_s); m_dl[j] = arg(dl_s); m_at[j] = nv
     local skind = shape.kind
     for i = 1, shape.nl do
-      local ks, np = match(block, '^\t(%d+)()', pos)
+      local ks, np = match(block, '^\t(%d*)()', pos)
       if ks == nil then error('sluice: malformed message block ' .. j) end
       nv = nv + 1
-      m_vals[nv] = arg(ks)
+      if ks == '' then
+        -- A key not named before in this call: the next one in KEYS (a distinct rule's members
+        -- hash follows its charges set).
+        m_vals[nv] = next_key
+        next_key = next_key + (skind[i] == 4 and 2 or 1)
+      else
+        m_vals[nv] = arg(ks)
+      end
       pos = np
       if skind[i] == 4 then
         local member, mp = match(block, '^\t([^\t]+)()', pos)
@@ -378,6 +386,7 @@ do
     end
     if pos ~= #block + 1 then error('sluice: malformed message block ' .. j) end
   end
+  if next_key ~= #KEYS + 1 then error('sluice: message blocks do not name every key') end
 end
 
 -- Read the records and the rate and batch strings of the whole call up front, a few hundred

@@ -349,15 +349,17 @@ export class RedisStore implements AdmissionStore {
           rulePrefixes.set(rule, rulePrefix);
         }
         const key = rulePrefix + (limitScope(rule, m) as string);
-        let k = limitKeys.get(key);
+        const k = limitKeys.get(key);
         if (k === undefined) {
+          // A new key goes next in KEYS, and the block leaves its index empty (the script counts).
           keys.push(key);
-          k = keys.length;
-          limitKeys.set(key, k);
+          limitKeys.set(key, keys.length);
           // The members hash follows its charges set: the script finds it at k + 1.
           if (rule.kind === 'distinct') keys.push(`${key}|members`);
+          block += '\t';
+        } else {
+          block += `\t${k}`;
         }
-        block += `\t${k}`;
         if (rule.kind === 'distinct') block += `\t${m.to}`;
       }
       messageArgs.push(block);

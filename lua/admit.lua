@@ -601,8 +601,16 @@ end
 -- (wrong type, …) can leave state consumed without a record, never a record without its state.
 -- SET … GET refuses a key of another type (WRONGTYPE) as GET would have: MGET reads such a key
 -- as missing, and a plain SET would silently replace it.
+-- Keys written by messages sent at one instant share their TTL: each distinct TTL is formatted once.
+local ttl_s = {}
 for _, key in ipairs(str_dirty) do
-  call('SET', key, raw[key], 'PX', fmt(str_ttl[key]), 'GET')
+  local ttl = str_ttl[key]
+  local s = ttl_s[ttl]
+  if s == nil then
+    s = fmt(ttl)
+    ttl_s[ttl] = s
+  end
+  call('SET', key, raw[key], 'PX', s, 'GET')
 end
 for x = 1, n_day do
   local inc = delta[day_kf[x]]

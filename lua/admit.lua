@@ -33,9 +33,11 @@ then the number of send-window tables; then per table: width, intervals (one str
 then the number of shapes (what applies to a message: its limits and send windows, given its
   category, fields and time zone); then per shape: nLimits, nWindows, nLimits rule numbers each
   followed, for a daily rule, by its day table; then nWindows send-window table numbers
-then the number of messages m; then m message blocks:
+then the number of messages m; then m message blocks, one argument each, fields separated by
+  tabs (ids, keys and members never contain control characters):
   id, shape, cost, notBefore (-1 none), deadline (-1 none), then per limit of the shape its key
-  (index into KEYS), followed for a distinct rule by the member (the recipient)
+  (index into KEYS, or empty for the next key no block named before: keys come in order of
+  first use), followed for a distinct rule by the member (the recipient)
 Rules, tables and shapes are sent once per call and shared by every message that names them.
 
 Returns the portfolio's epoch and seq (-1 when not stored yet), then 4 integers per message:
@@ -246,7 +248,11 @@ end
 local raw = {}                    -- rate and batch keys: the stored string (false: none yet)
 local tat = {}                    -- rate keys: the TAT, as a number
 local str_ttl, str_dirty = {}, {} -- rate and batch keys to SET: last TTL; keys in order
-local used, delta, day_dirty = {}, {}, {}  -- daily hashes: day field -> count, -> increment
+-- Daily hashes, by 'key\nfield' (one string, not a table per key): the count, the increment; the
+-- (key, field) pairs incremented, in order; the keys to give a TTL.
+local used, delta = {}, {}
+local day_kf, day_key, day_field, n_day = {}, {}, {}, 0
+local day_expire, day_expire_seen = {}, {}
 local members_raw, members_changed, members_dirty = {}, {}, {}  -- distinct members hashes
 local trim_w, exp_ttl, exp_dirty = {}, {}, {}  -- sorted sets to trim (by W), last PEXPIRE TTL
 local rec_val, rec_dirty = {}, {} -- records written by this call
@@ -261,17 +267,13 @@ local function load(key)
 end
 
 local function daily_used(key, field)
-  local u = used[key]
-  if u == nil then
-    u = {}
-    used[key] = u
-  end
-  local v = u[field]
+  local kf = key .. '\n' .. field
+  local v = used[kf]
   if v == nil then
     v = tonumber(call('HGET', key, field) or '0')
-    u[field] = v
+    used[kf] = v
   end
-  return v
+  return v, kf
 end
 
 local function load_member(members, member)
@@ -340,30 +342,109 @@ end
 local stored = persisted or admit
 local out = { stored and epoch or -1, stored and seq or -1 }
 local o = 2
-local lines = {}
+-- The record of the current message, as pieces joined once (one string built, not one a line).
+local buf, nb = {}, 0
 local last_t, last_ts = nil, nil  -- the messages of a call often share their send instant
 local n_messages = num(ARGV[p])
 p = p + 1
+
+-- Message blocks, one argument each, parsed once into flat arrays: id, shape, cost (as sent),
+-- notBefore, deadline, and where its limit values start in m_vals (per limit the key's index,
+-- then for a distinct rule the member).
+local m_id, m_shape, m_cost, m_nb, m_dl, m_at, m_vals = {}, {}, {}, {}, {}, {}, {}
+do
+  local nv, next_key = 0, n_messages + 2
+  for j = 1, n_messages do
+    local block = ARGV[p + j - 1]
+    if block == nil then error('sluice: missing message block ' .. j) end
+    local id, sh, cost_s, nb_s, dl_s, pos = match(block, '^([^\t]+)\t(%d+)\t(%d+)\t(%-?%d+)\t(%-?%d+)()')
+    if id == nil then error('sluice: malformed message block ' .. j) end
+    local shape = shapes[arg(sh)]
+    if shape == nil then error('sluice: unknown shape ' .. sh) end
+    m_id[j] = id; m_shape[j] = shape; m_cost[j] = cost_s; m_nb[j] = arg(nb_s); m_dl[j] = arg(dl_s); m_at[j] = nv
+    local skind = shape.kind
+    for i = 1, shape.nl do
+      local ks, np = match(block, '^\t(%d*)()', pos)
+      if ks == nil then error('sluice: malformed message block ' .. j) end
+      nv = nv + 1
+      if ks == '' then
+        -- A key not named before in this call: the next one in KEYS (a distinct rule's members
+        -- hash follows its charges set).
+        m_vals[nv] = next_key
+        next_key = next_key + (skind[i] == 4 and 2 or 1)
+      else
+        m_vals[nv] = arg(ks)
+      end
+      pos = np
+      if skind[i] == 4 then
+        local member, mp = match(block, '^\t([^\t]+)()', pos)
+        if member == nil then error('sluice: malformed message block ' .. j) end
+        nv = nv + 1
+        m_vals[nv] = member
+        pos = mp
+      end
+    end
+    if pos ~= #block + 1 then error('sluice: malformed message block ' .. j) end
+  end
+  if next_key ~= #KEYS + 1 then error('sluice: message blocks do not name every key') end
+end
+
+-- Read the records and the rate and batch strings of the whole call up front, a few hundred
+-- keys per MGET (unpack fails past ~8,000 values): one command instead of one GET per key.
+local MGET_CHUNK = 500
+local records = {}
+for c = 2, n_messages + 1, MGET_CHUNK do
+  local last = c + MGET_CHUNK - 1
+  if last > n_messages + 1 then last = n_messages + 1 end
+  local got = call('MGET', unpack(KEYS, c, last))
+  for k = c, last do records[k - 1] = got[k - c + 1] end
+end
+do
+  local strings = {}
+  for j = 1, n_messages do
+    local shape, v = m_shape[j], m_at[j]
+    local skind = shape.kind
+    for i = 1, shape.nl do
+      local kind = skind[i]
+      v = v + 1
+      if kind == 1 or kind == 5 then
+        local key = KEYS[m_vals[v]]
+        if key ~= nil and raw[key] == nil then
+          raw[key] = false
+          strings[#strings + 1] = key
+        end
+      elseif kind == 4 then
+        v = v + 1
+      end
+    end
+  end
+  for c = 1, #strings, MGET_CHUNK do
+    local last = c + MGET_CHUNK - 1
+    if last > #strings then last = #strings end
+    local got = call('MGET', unpack(strings, c, last))
+    for k = c, last do raw[strings[k]] = got[k - c + 1] end
+  end
+end
+
 for j = 1, n_messages do
-  local id = ARGV[p]
+  local id = m_id[j]
   local record = KEYS[1 + j]
-  local shape = shapes[arg(ARGV[p + 1])]
-  if shape == nil then error('sluice: unknown shape ' .. ARGV[p + 1]) end
-  local cost_s = ARGV[p + 2]
+  local shape = m_shape[j]
+  local cost_s = m_cost[j]
   local cost = arg(cost_s)
-  local not_before = arg(ARGV[p + 3])
-  local deadline = arg(ARGV[p + 4])
-  p = p + 5
+  local not_before = m_nb[j]
+  local deadline = m_dl[j]
+  local v = m_at[j]
   local n_limits, n, skind, srule, stab = shape.nl, shape.n, shape.kind, shape.rule, shape.tab
   for i = 1, n_limits do
-    local kind, k = skind[i], arg(ARGV[p])
+    v = v + 1
+    local kind, k = skind[i], m_vals[v]
     ck[i] = kind; cr[i] = srule[i]; ckey[i] = KEYS[k]
-    p = p + 1
     if kind == 3 then
       cx[i] = stab[i]
     elseif kind == 4 then
-      cx[i] = KEYS[k + 1]; cm[i] = ARGV[p]
-      p = p + 1
+      v = v + 1
+      cx[i] = KEYS[k + 1]; cm[i] = m_vals[v]
     end
   end
   for i = n_limits + 1, n do
@@ -371,7 +452,7 @@ for j = 1, n_messages do
   end
 
   local existing = rec_val[record]
-  if existing == nil then existing = call('GET', record) end
+  if existing == nil then existing = records[j] end
   local state = existing and sub(existing, 1, 1)
   if now < hold and state ~= 'a' and state ~= 'c' then
     -- Fail closed: what was committed before the loss is unknown until the hold ends.
@@ -427,7 +508,8 @@ for j = 1, n_messages do
       -- contain control characters, so tabs and newlines separate fields and lines).
       if t ~= last_t then last_t, last_ts = t, fmt(t) end
       local ts = last_ts
-      lines[1] = 'a\t' .. ts .. '\t' .. cost_s .. '\t' .. id
+      buf[1] = 'a\t'; buf[2] = ts; buf[3] = '\t'; buf[4] = cost_s; buf[5] = '\t'; buf[6] = id
+      nb = 6
       for i = 1, n_limits do
         local kind, key, r = ck[i], ckey[i], cr[i]
         if kind == 1 then
@@ -436,7 +518,8 @@ for j = 1, n_messages do
           local ttl = floor(after / q) + STATE_EPOCH - now
           if ttl < 0 then ttl = 0 end
           local after_s = fmt(after)
-          lines[i + 1] = 'r\t' .. key .. '\t' .. (raw[key] or '0') .. '\t' .. after_s
+          buf[nb + 1] = '\nr\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = raw[key] or '0'; buf[nb + 5] = '\t'; buf[nb + 6] = after_s
+          nb = nb + 6
           tat[key] = after
           raw[key] = after_s
           string_written(key, ttl + HOUR)
@@ -454,18 +537,25 @@ for j = 1, n_messages do
           end
           trim_w[key] = rb[r]
           expires(key, t - now + rb[r] + HOUR)
-          lines[i + 1] = 'w\t' .. key
+          buf[nb + 1] = '\nw\t'; buf[nb + 2] = key
+          nb = nb + 2
         elseif kind == 3 then
           local _, _, field = day_of(cx[i], t)
-          local d = delta[key]
+          local u, kf = daily_used(key, field)
+          local d = delta[kf]
           if d == nil then
-            d = {}
-            delta[key] = d
-            day_dirty[#day_dirty + 1] = key
+            d = 0
+            n_day = n_day + 1
+            day_kf[n_day] = kf; day_key[n_day] = key; day_field[n_day] = field
+            if day_expire_seen[key] == nil then
+              day_expire_seen[key] = true
+              day_expire[#day_expire + 1] = key
+            end
           end
-          d[field] = (d[field] or 0) + cost
-          used[key][field] = daily_used(key, field) + cost
-          lines[i + 1] = 'd\t' .. key .. '\t' .. field
+          delta[kf] = d + cost
+          used[kf] = u + cost
+          buf[nb + 1] = '\nd\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = field
+          nb = nb + 4
         elseif kind == 4 then
           local W, members, member = rb[r], cx[i], cm[i]
           local charged = t >= cb[i] + W
@@ -488,17 +578,19 @@ for j = 1, n_messages do
           end
           members_raw[members][member] = ts .. ':' .. fmt(charge) .. ':' .. fmt(cc[i] + 1)
           expires(members, t - now + W + HOUR)
-          lines[i + 1] = 'x\t' .. key .. '\t' .. members .. '\t' .. member .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i]) .. '\t' .. (charged and '1' or '0')
+          nb = nb + 1
+          buf[nb] = '\nx\t' .. key .. '\t' .. members .. '\t' .. member .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i]) .. '\t' .. (charged and '1' or '0')
         elseif kind == 5 then
           local run = cost
           if ca[i] ~= 0 and t - ca[i] < rb[r] then run = cb[i] + cost end
-          lines[i + 1] = 'b\t' .. key .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i])
+          nb = nb + 1
+          buf[nb] = '\nb\t' .. key .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i])
           raw[key] = ts .. ':' .. fmt(run) .. ':' .. fmt(cc[i] + 1)
           string_written(key, t - now + rb[r] + HOUR)
         end
       end
       if rec_val[record] == nil then rec_dirty[#rec_dirty + 1] = record end
-      rec_val[record] = concat(lines, '\n', 1, n_limits + 1)
+      rec_val[record] = concat(buf, '', 1, nb)
     end
     out[o + 1] = code; out[o + 2] = t; out[o + 3] = pusher; out[o + 4] = retry
   end
@@ -507,13 +599,24 @@ end
 
 -- Write what the call changed: limit state first, records last, so that a write refused midway
 -- (wrong type, …) can leave state consumed without a record, never a record without its state.
+-- SET … GET refuses a key of another type (WRONGTYPE) as GET would have: MGET reads such a key
+-- as missing, and a plain SET would silently replace it.
+-- Keys written by messages sent at one instant share their TTL: each distinct TTL is formatted once.
+local ttl_s = {}
 for _, key in ipairs(str_dirty) do
-  call('SET', key, raw[key], 'PX', fmt(str_ttl[key]))
-end
-for _, key in ipairs(day_dirty) do
-  for field, inc in pairs(delta[key]) do
-    call('HINCRBY', key, field, inc == 1 and '1' or fmt(inc))
+  local ttl = str_ttl[key]
+  local s = ttl_s[ttl]
+  if s == nil then
+    s = fmt(ttl)
+    ttl_s[ttl] = s
   end
+  call('SET', key, raw[key], 'PX', s, 'GET')
+end
+for x = 1, n_day do
+  local inc = delta[day_kf[x]]
+  call('HINCRBY', day_key[x], day_field[x], inc == 1 and '1' or fmt(inc))
+end
+for _, key in ipairs(day_expire) do
   call('PEXPIRE', key, DAILY_TTL)
 end
 for _, members in ipairs(members_dirty) do
@@ -537,6 +640,6 @@ for _, key in ipairs(exp_dirty) do
   call('PEXPIRE', key, fmt(exp_ttl[key]))
 end
 for _, record in ipairs(rec_dirty) do
-  call('SET', record, rec_val[record], 'PX', record_ttl)
+  call('SET', record, rec_val[record], 'PX', record_ttl, 'GET')
 end
 return out

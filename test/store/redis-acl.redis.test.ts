@@ -5,7 +5,7 @@ import { PRESETS } from '../../src/core/policy/index.js';
 import { startRedis, type RedisHandle } from '../support/redis-server.js';
 
 // The README's ACL line, verbatim: if the scripts or the client need more, this test fails.
-const README_ACL = '+evalsha +eval +get +set +hget +hset +hincrby +zadd +zcount +zrange +zrangebyscore +zremrangebyscore +zrem +pexpire +time +ping +info +config|get';
+const README_ACL = '+evalsha +eval +get +mget +set +hget +hset +hincrby +zadd +zcount +zrange +zrangebyscore +zremrangebyscore +zrem +pexpire +time +ping +info +config|get';
 
 let server: RedisHandle;
 let admin: Redis;

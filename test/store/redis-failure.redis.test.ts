@@ -67,4 +67,19 @@ describe('Redis store fails closed', () => {
     // One slot was consumed, not two: the next message gets the second slot.
     expect(await store.admit(msg('next'), { now: t0 })).toMatchObject({ ok: true, sendAt: t0 + 1000 });
   });
+
+  it('a limit or record key holding another type is an error: nothing is replaced, no record written', async () => {
+    const s = await server();
+    const c = connect(s);
+    const store = await RedisStore.connect(policy, c, { prefix: 'wt:' });
+    // The rate key of number n1, and a record, taken by hashes (e.g. another tool's keys).
+    await c.hset('wt:{p}|num|n1', 'x', '1');
+    await expect(store.admit(msg('a'), { now: t0 })).rejects.toThrow(/WRONGTYPE/);
+    expect(await c.type('wt:{p}|num|n1')).toBe('hash');
+    expect(await c.exists('wt:{p}|msg|a')).toBe(0);
+    await c.del('wt:{p}|num|n1');
+    await c.hset('wt:{p}|msg|b', 'x', '1');
+    await expect(store.admit(msg('b'), { now: t0 })).rejects.toThrow(/WRONGTYPE/);
+    expect(await c.type('wt:{p}|msg|b')).toBe('hash');
+  });
 });

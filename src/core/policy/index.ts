@@ -23,4 +23,4 @@ export {
   type PresetName,
 } from './presets.js';
 export { definePolicy, type LimitOverride, type PolicyOverrides, type SendWindowOverride } from './define.js';
-export { limitKey, resolveRules, type ResolvedLimit, type ResolvedMessage } from './resolve.js';
+export { limitKey, limitScope, resolveRules, type ResolvedLimit, type ResolvedMessage } from './resolve.js';

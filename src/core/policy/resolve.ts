@@ -42,20 +42,25 @@ export interface ResolvedMessage {
 
 /** The store key of `rule` for `message`, or null when the message lacks the scope's field. */
 export function limitKey(rule: LimitRule, message: Message): string | null {
-  const prefix = `${message.portfolio}|${rule.name}|`;
+  const scope = limitScope(rule, message);
+  return scope === null ? null : `${message.portfolio}|${rule.name}|${scope}`;
+}
+
+/** The part of a limit's key after `${portfolio}|${rule}|` (null when the scope's field is missing). */
+export function limitScope(rule: LimitRule, message: Message): string | null {
   switch (rule.scope) {
     case 'number':
-      return prefix + message.from;
+      return message.from;
     case 'pair':
-      return `${prefix}${message.from}|${message.to}`;
+      return `${message.from}|${message.to}`;
     case 'recipient':
-      return prefix + message.to;
+      return message.to;
     case 'portfolio':
-      return prefix;
+      return '';
     case 'campaign':
-      return message.campaign === undefined ? null : prefix + message.campaign;
+      return message.campaign ?? null;
     case 'apiKey':
-      return message.apiKey === undefined ? null : prefix + message.apiKey;
+      return message.apiKey ?? null;
   }
 }
 

@@ -145,16 +145,16 @@ export function readObject(value: unknown, path: string): Fields {
   const fields = new Map<string, unknown>();
   for (const key of keys) {
     if (typeof key === 'symbol') throw invalid(`${path}[symbol]`, 'a string key', key);
-    const at = keyPath(path, key);
-    if (RESERVED_KEYS.has(key)) throw invalid(at, RESERVED_RULE, key);
+    // The field's path is built only for an error: valid input allocates no path strings.
+    if (RESERVED_KEYS.has(key)) throw invalid(keyPath(path, key), RESERVED_RULE, key);
     let desc: PropertyDescriptor | undefined;
     try {
       desc = Reflect.getOwnPropertyDescriptor(value, key);
     } catch {
-      throw invalid(at, 'a readable property', undefined);
+      throw invalid(keyPath(path, key), 'a readable property', undefined);
     }
     if (desc === undefined) continue; // vanished between ownKeys and the read (Proxy): absent
-    if (!('value' in desc)) throw invalid(at, 'a data property (not a getter or setter)', undefined);
+    if (!('value' in desc)) throw invalid(keyPath(path, key), 'a data property (not a getter or setter)', undefined);
     fields.set(key, desc.value);
   }
   return fields;
@@ -560,12 +560,18 @@ type MutableMessage = { -readonly [K in keyof Message]: Message[K] };
 export function validateMessage(input: unknown, path = 'message'): Message {
   const fields = readObject(input, path);
   rejectUnknown(fields, path, MESSAGE_FIELDS);
-  const id = validateMessageId(fields.get('id'), keyPath(path, 'id'));
+  // The same checks as validateMessageId, label and oneOf, with each field's path built only for
+  // an error (every admission validates its message: valid input allocates no path strings).
+  const id = fields.get('id');
+  if (!cleanString(id, POLICY_BOUNDS.maxIdLength, ID_FORBIDDEN)) throw invalid(keyPath(path, 'id'), ID_RULE, id);
   const to = fields.get('to');
   if (typeof to !== 'string' || !E164.test(to)) throw invalid(keyPath(path, 'to'), E164_RULE, to);
-  const from = label(fields.get('from'), keyPath(path, 'from'));
-  const portfolio = label(fields.get('portfolio'), keyPath(path, 'portfolio'));
-  const category = oneOf(fields.get('category'), keyPath(path, 'category'), CATEGORIES);
+  const from = fields.get('from');
+  if (!cleanString(from, POLICY_BOUNDS.maxLabelLength, LABEL_FORBIDDEN)) throw invalid(keyPath(path, 'from'), LABEL_RULE, from);
+  const portfolio = fields.get('portfolio');
+  if (!cleanString(portfolio, POLICY_BOUNDS.maxLabelLength, LABEL_FORBIDDEN)) throw invalid(keyPath(path, 'portfolio'), LABEL_RULE, portfolio);
+  const rawCategory = fields.get('category');
+  const category = typeof rawCategory === 'string' && (CATEGORIES as readonly string[]).includes(rawCategory) ? (rawCategory as Category) : oneOf(rawCategory, keyPath(path, 'category'), CATEGORIES);
   const rawCost = optional(fields, 'cost');
   const cost = rawCost === undefined ? 1 : integerIn(rawCost, keyPath(path, 'cost'), 1, POLICY_BOUNDS.maxCost);
 

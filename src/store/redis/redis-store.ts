@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { zoneCalendar, type ZoneCalendar } from '../../core/calendar.js';
 import { rateParams } from '../../core/limits/rate.js';
-import { limitKey, resolveRules, validateMessage, validateMessageId } from '../../core/policy/index.js';
+import { limitScope, resolveRules, validateMessage, validateMessageId } from '../../core/policy/index.js';
 import { DEFAULT_MAX_WAIT_MS } from '../../core/reference.js';
 import { allowedUntil, compileWindows, nextAllowedInstant, type CompiledWindows } from '../../core/send-window.js';
 import { DAY, STATE_EPOCH } from '../../core/time.js';
@@ -281,6 +281,7 @@ export class RedisStore implements AdmissionStore {
     const keys: string[] = [`${head}meta`];
     for (const m of messages) keys.push(`${head}msg|${m.id}`);
     const limitKeys = new Map<string, number>();
+    const rulePrefixes = new Map<LimitRule, string>();
     const now = explicitNow ?? (this.#clock === 'client' ? clientNow : -1);
     const horizon = clientNow + maxWait + 2 * DAY;
     // Rules, tables and shapes go once per call; messages name them by number (see lua/admit.lua).
@@ -336,21 +337,32 @@ export class RedisStore implements AdmissionStore {
         callShape = { index: ++shapeCount, closed };
         byZone.set(timeZone, callShape);
       }
-      messageArgs.push(m.id, callShape.index, m.cost ?? 1, m.notBefore ?? -1, m.deadline ?? -1);
+      // One argument per message (see lua/admit.lua): ioredis encodes, and Redis parses, one
+      // string instead of a dozen. Ids, keys and members never contain control characters.
+      let block = `${m.id}\t${callShape.index}\t${m.cost ?? 1}\t${m.notBefore ?? -1}\t${m.deadline ?? -1}`;
       for (const rule of shape.limits) {
-        // The store key of resolveRules (`${portfolio}|${rule}|${scope}`), the portfolio as hash tag.
-        const key = limitKey(rule, m) as string;
-        let k = limitKeys.get(key);
-        if (k === undefined) {
-          keys.push(head + key.slice(portfolio.length + 1));
-          k = keys.length;
-          limitKeys.set(key, k);
-          // The members hash follows its charges set: the script finds it at k + 1.
-          if (rule.kind === 'distinct') keys.push(`${keys[k - 1] as string}|members`);
+        // The store key of resolveRules (`${portfolio}|${rule}|${scope}`), the portfolio as hash
+        // tag: the rule's part is made once per call.
+        let rulePrefix = rulePrefixes.get(rule);
+        if (rulePrefix === undefined) {
+          rulePrefix = `${head}${rule.name}|`;
+          rulePrefixes.set(rule, rulePrefix);
         }
-        messageArgs.push(k);
-        if (rule.kind === 'distinct') messageArgs.push(m.to);
+        const key = rulePrefix + (limitScope(rule, m) as string);
+        const k = limitKeys.get(key);
+        if (k === undefined) {
+          // A new key goes next in KEYS, and the block leaves its index empty (the script counts).
+          keys.push(key);
+          limitKeys.set(key, keys.length);
+          // The members hash follows its charges set: the script finds it at k + 1.
+          if (rule.kind === 'distinct') keys.push(`${key}|members`);
+          block += '\t';
+        } else {
+          block += `\t${k}`;
+        }
+        if (rule.kind === 'distinct') block += `\t${m.to}`;
       }
+      messageArgs.push(block);
       const closed = callShape.closed;
       early[i] = closed >= 0 ? { ok: false, id: m.id, reason: 'never', limit: shape.windows[closed]?.name ?? null, retryAt: null, duplicate: false } : null;
     }

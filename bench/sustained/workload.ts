@@ -25,6 +25,11 @@ export interface WorkloadSpec {
   readonly numberPerSecond: number;
   /** Distinct recipients the messages cycle through. */
   readonly recipients: number;
+  /**
+   * Share of the account budget sluice is configured with (default ACCOUNT_HEADROOM). What it
+   * leaves, budget × (1 − share), is how many messages arrival jitter may bunch into one window.
+   */
+  readonly accountHeadroom?: number;
 }
 
 export const PORTFOLIO = 'bench';
@@ -35,11 +40,11 @@ export const PAIR_SPACING_MS = 6_000;
 const SLUICE_PAIR_SPACING_MS = 7_000;
 export const RECIPIENT_DAILY = 5;
 /**
- * Sluice runs at 99% of the account budget and 90% of each number's rate (DOMAIN.md: keep
+ * Sluice runs at 98% of the account budget and 90% of each number's rate (DOMAIN.md: keep
  * headroom). The budgets hold exactly on the committed slots; the headroom absorbs the jitter
  * between a slot and the request's arrival (timers, the event loop, loopback HTTP).
  */
-export const ACCOUNT_HEADROOM = 0.99;
+export const ACCOUNT_HEADROOM = 0.98;
 export const NUMBER_HEADROOM = 0.9;
 
 export interface OfferedMessage {
@@ -99,7 +104,7 @@ export function sluicePolicy(spec: WorkloadSpec): Policy {
   return validatePolicy({
     name: 'sluice-sustained',
     limits: [
-      { name: 'account-rate', kind: 'rate', scope: 'portfolio', count: Math.floor(spec.budget * ACCOUNT_HEADROOM), periodMs: spec.windowMs, burst: 1 },
+      { name: 'account-rate', kind: 'rate', scope: 'portfolio', count: Math.floor(spec.budget * (spec.accountHeadroom ?? ACCOUNT_HEADROOM)), periodMs: spec.windowMs, burst: 1 },
       { name: 'number-rate', kind: 'rate', scope: 'number', count: Math.floor(spec.numberPerSecond * NUMBER_HEADROOM), periodMs: 1_000, burst: 1 },
       { name: 'pair-spacing', kind: 'rate', scope: 'pair', count: 1, periodMs: SLUICE_PAIR_SPACING_MS, burst: 1 },
       { name: 'recipient-daily', kind: 'daily', scope: 'recipient', count: RECIPIENT_DAILY },

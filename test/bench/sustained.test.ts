@@ -102,8 +102,9 @@ describe('a short sustained run, side by side', () => {
   });
 
   it('sluice holds every limit on what arrived (memory threads and Redis processes); a token bucket is caught overshooting', async () => {
-    // 60 per 2 s for the account over 2 numbers: a small copy of the standard run.
-    const w: WorkloadSpec = { budget: 60, windowMs: 2_000, durationMs: 6_000, trickleShare: 0.5, floodShare: 2, floodAtMs: 2_000, numbers: 2, numberPerSecond: 40, recipients: 1_000 };
+    // 60 per 2 s for the account over 2 numbers: a small copy of the standard run. At this size
+    // the standard 1% headroom is under one message, so sluice keeps 10% (200 ms of jitter) here.
+    const w: WorkloadSpec = { budget: 60, windowMs: 2_000, durationMs: 6_000, trickleShare: 0.5, floodShare: 2, floodAtMs: 2_000, numbers: 2, numberPerSecond: 40, recipients: 1_000, accountHeadroom: 0.9 };
     const pick = (run: string) => RUNS.find((p) => p.run === run) as RunPlan;
     const measured = await runSideBySide([pick('sluice-memory'), pick('sluice-redis'), pick('token-bucket')], w, redis, builtRunner);
     const [memory, viaRedis, bucket] = measured.map((m) => m.run);
@@ -116,7 +117,7 @@ describe('a short sustained run, side by side', () => {
       // Every offered message is accounted for by name.
       const outcomes = Object.values(r?.outcomes ?? {}).reduce((a, b) => a + b, 0);
       expect(outcomes).toBe(offerTimes(w).length);
-      expect(r?.sent).toBeGreaterThan(0.8 * w.budget * (w.durationMs / w.windowMs));
+      expect(r?.sent).toBeGreaterThan(0.7 * w.budget * (w.durationMs / w.windowMs));
     }
     // The bucket starts full and refills: more than the budget in some window.
     expect(bucket?.overshoot).toBeGreaterThan(1.2);

@@ -3,7 +3,7 @@ import { rateCommit, rateEarliest } from '../../core/limits/rate.js';
 import { countRange, insertSorted, pruneBefore, removeSorted, windowEarliest } from '../../core/limits/sorted-log.js';
 import { distinctCharges, distinctEarliest } from '../../core/limits/distinct.js';
 import { batchEarliest, batchRunAfter } from '../../core/limits/batch.js';
-import { resolveRules, validateMessage } from '../../core/policy/index.js';
+import { limitKey, resolveRules, validateMessage } from '../../core/policy/index.js';
 import { compileWindows, nextAllowedInstant, type CompiledWindows } from '../../core/send-window.js';
 import { DEFAULT_MAX_WAIT_MS, MAX_FIXED_POINT_ROUNDS } from '../../core/reference.js';
 import { STATE_EPOCH } from '../../core/time.js';
@@ -57,6 +57,10 @@ export interface PreparedMessage {
   readonly calendar: ZoneCalendar;
   readonly windows: readonly CompiledWindows[];
   readonly windowNames: readonly string[];
+  /** Index in `policy.sendWindows` per applied window. */
+  readonly windowRules: Int32Array;
+  /** Positions (in `rules`) of the limits whose key or member depends on the recipient (pair and recipient scopes, distinct rules). */
+  readonly recipientLimits: Int32Array;
   readonly timeZone: string;
 }
 
@@ -76,6 +80,16 @@ const REASONS: Record<number, RefusalReason> = {
   [R_NEVER]: 'never',
   [R_CAPACITY]: 'capacity',
 };
+
+/** The refusal behind a negative code of `admitPreparedRaw` / `admitBoundRaw` (-2 is `wait-exceeds-max`). */
+export function rawRefusalReason(code: number): RefusalReason {
+  const reason = REASONS[code];
+  if (reason === undefined) throw new RangeError(`Expected a raw refusal code (-1 to -4), got ${code}`);
+  return reason;
+}
+
+/** The raw code of a refusal for a slot further out than `maxWaitMs` (ask again at `lastRetryAt()`). */
+export const RAW_WAIT = R_WAIT;
 
 /**
  * The embedded store: all limit state lives in SharedArrayBuffers, so every worker thread that
@@ -148,6 +162,10 @@ export class MemoryStore implements AdmissionStore {
       if (view.members) members[j] = view.members.intern(`${slots[j]}|${message.to}`);
     });
     const windows = resolved.windows.map((w) => this.#compiled(resolved.timeZone, w.name, w.allowed));
+    const recipientLimits: number[] = [];
+    resolved.limits.forEach((limit, j) => {
+      if (limit.rule.scope === 'pair' || limit.rule.scope === 'recipient' || limit.rule.kind === 'distinct') recipientLimits.push(j);
+    });
     return {
       message,
       cost: resolved.cost,
@@ -158,8 +176,63 @@ export class MemoryStore implements AdmissionStore {
       calendar: zoneCalendar(resolved.timeZone),
       windows,
       windowNames: resolved.windows.map((w) => w.name),
+      windowRules: Int32Array.from(resolved.windows, (w) => this.policy.sendWindows.indexOf(w)),
+      recipientLimits: Int32Array.from(recipientLimits),
       timeZone: resolved.timeZone,
     };
+  }
+
+  /**
+   * Resolves, for a recipient `to`, the handles of the limits of `p` that depend on the
+   * recipient (`p.recipientLimits`), as if `p.message` went to `to` instead: writes them to
+   * `slots` and `members` from `offset` (one entry per recipient limit). Together with
+   * `admitBoundRaw`, one prepared message serves every recipient of a campaign class (same
+   * number, category, zone and times), so a campaign costs a few integers per recipient.
+   * `to` must be a valid E.164 number (the caller validates it). May throw CapacityError.
+   */
+  bindRecipient(p: PreparedMessage, to: string, slots: Int32Array, members: Int32Array, offset: number): void {
+    const m = p.message;
+    const probe: Message = { ...m, to };
+    for (let k = 0; k < p.recipientLimits.length; k++) {
+      const j = p.recipientLimits[k] as number;
+      const view = this.#rules[p.rules[j] as number] as RuleView;
+      const key = limitKey(view.rule, probe);
+      const slot = key === null ? (p.slots[j] as number) : view.keys.internOnce(key);
+      slots[offset + k] = slot;
+      members[offset + k] = view.members ? view.members.internOnce(`${slot}|${to}`) : -1;
+    }
+  }
+
+  /**
+   * `admitPreparedRaw` for `p` sent to the recipient whose handles `bindRecipient` wrote at
+   * `offset`. Rewrites `p`'s recipient handles in place, so `p` must not be shared by
+   * concurrent callers (each thread prepares its own). See `lastPusher` and `lastRetryAt`.
+   */
+  admitBoundRaw(p: PreparedMessage, slots: Int32Array, members: Int32Array, offset: number, now: Millis, maxWaitMs: number): number {
+    const ps = p.slots as Int32Array;
+    const pm = p.members as Int32Array;
+    for (let k = 0; k < p.recipientLimits.length; k++) {
+      const j = p.recipientLimits[k] as number;
+      ps[j] = slots[offset + k] as number;
+      pm[j] = members[offset + k] as number;
+    }
+    return this.#decide(p, now, maxWaitMs, -1);
+  }
+
+  /**
+   * After a raw admission of `p` in this thread: the rule that pushed its slot furthest (or
+   * refused it), as an index in `[...policy.limits, ...policy.sendWindows]`, or -1 for none.
+   */
+  lastPusher(p: PreparedMessage): number {
+    const j = this.#pusher;
+    if (j < 0) return -1;
+    if (j < p.rules.length) return p.rules[j] as number;
+    return this.policy.limits.length + (p.windowRules[j - p.rules.length] as number);
+  }
+
+  /** After a raw admission refused with the wait code (-2): the earliest instant worth asking again. */
+  lastRetryAt(): Millis {
+    return this.#retryAt;
   }
 
   admitSync(message: Message, options: AdmitCallOptions = {}): Decision {

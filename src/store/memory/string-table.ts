@@ -62,6 +62,18 @@ export class SharedStringTable {
     return handle;
   }
 
+  /**
+   * The handle of `s`, adding it if new, without remembering it in this thread's memo: for keys
+   * interned once each (a campaign's recipients), where the memo would only hold memory.
+   */
+  internOnce(s: string): number {
+    const memo = this.#local.get(s);
+    if (memo !== undefined) return memo;
+    const h = hashString(s);
+    const handle = this.#find(s, h);
+    return handle >= 0 ? handle : this.#insert(s, h);
+  }
+
   /** The handle of `s`, or -1 if it was never interned. */
   lookup(s: string): number {
     const memo = this.#local.get(s);

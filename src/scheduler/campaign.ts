@@ -69,7 +69,7 @@ export async function planCampaign(recipients: readonly CampaignRecipient[], o: 
   const prepared = prepareCampaign(recipients, o);
   if (o.store) return planThroughStore(recipients, o, prepared, o.store);
   const { compact } = prepared;
-  const store = campaignStore(prepared.policy, recipients.length);
+  const store = campaignStore(prepared.policy, recipients.length, compact.commitAheadMs);
   const n = compact.to.length;
   const outcome = outcomeViews(outcomeBuffer(n), n);
   planCompact(store, compact, outcome);
@@ -104,7 +104,12 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
     const p = PRIORITY[r.category];
     if (p === undefined) throw new ValidationError(`recipients[${i}].category`, `one of ${CATEGORY_ORDER.join(', ')}`, r.category);
     rank[i] = p;
-    digits[i] = Number(validateE164(r.to, `recipients[${i}].to`).slice(1));
+    const d = e164Digits(r.to);
+    if (d < 0) {
+      validateE164(r.to, `recipients[${i}].to`); // throws, naming the recipient
+      throw new ValidationError(`recipients[${i}].to`, 'a canonical E.164 number', r.to);
+    }
+    digits[i] = d;
     let z = zoneIds.get(r.timeZone);
     if (z === undefined) {
       if (zoneIds.size >= 65_535) throw new ValidationError(`recipients[${i}].timeZone`, 'one of at most 65,535 distinct zones in a campaign', r.timeZone);
@@ -160,13 +165,30 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
   return { policy, order, fromOf, compact };
 }
 
+/** The digits of a canonical E.164 number as an integer (≤ 15 digits: exact), or -1 when it is not one. */
+function e164Digits(to: unknown): number {
+  if (typeof to !== 'string' || to.length < 9 || to.length > 16 || to.charCodeAt(0) !== 43) return -1;
+  let d = 0;
+  for (let k = 1; k < to.length; k++) {
+    const c = to.charCodeAt(k) - 48;
+    if (c < 0 || c > 9 || (k === 1 && c === 0)) return -1;
+    d = d * 10 + c;
+  }
+  return d;
+}
+
 /** A private embedded store sized for a campaign of n recipients. */
-export function campaignStore(policy: Policy, n: number): MemoryStore {
+export function campaignStore(policy: Policy, n: number, commitAheadMs = 60_000): MemoryStore {
   // Room for every recipient plus one template per class (at most numbers × zones × categories; 4,096 is plenty).
   const keys = n + 4_096;
   const sized: Record<string, number> = {};
   for (const rule of policy.limits) if (rule.scope === 'pair' || rule.scope === 'recipient') sized[rule.name] = keys;
-  return MemoryStore.create(policy, { capacity: { maxMessages: 16, members: keys, keys: sized } });
+  // Commits go at most `commitAheadMs` ahead of the planner's instant, so a few remembered days
+  // per recipient are plenty (a further day fails closed and is retried later), and the store
+  // touches 32 bytes per recipient instead of 256.
+  let daysPerKey = 4;
+  while (daysPerKey < 1024 && daysPerKey < Math.ceil(commitAheadMs / 86_400_000) + 3) daysPerKey *= 2;
+  return MemoryStore.create(policy, { capacity: { maxMessages: 16, members: keys, keys: sized, daysPerKey } });
 }
 
 function messageOf(r: CampaignRecipient, o: CampaignOptions, from: string): Message {

@@ -19,7 +19,6 @@ import type {
 import type { AdmissionStore, AdmitCallOptions } from '../contract.js';
 import { monotonicClock, type Clock } from './clock.js';
 import {
-  DAILY_RING,
   RECORD_HEAD,
   UNDO_FIELDS,
   allocate,
@@ -108,9 +107,11 @@ export class MemoryStore implements AdmissionStore {
   readonly #status: Int32Array;
   readonly #records: Float64Array;
   readonly #recordSize: number;
+  readonly #dailyRing: number;
   readonly #clock: Clock;
   readonly #ledger: CommittedSend[] | null;
   readonly #windowCache = new Map<string, CompiledWindows>();
+  readonly #prefixCache = new WeakMap<PreparedMessage, readonly (string | null)[]>();
   /** Side outputs of the last fixed point (avoid allocating a result object per admission). */
   #pusher = -1;
   #retryAt: Millis = 0;
@@ -137,6 +138,7 @@ export class MemoryStore implements AdmissionStore {
     this.#status = new Int32Array(handle.status);
     this.#records = new Float64Array(handle.records);
     this.#recordSize = handle.sizes.recordSize;
+    this.#dailyRing = handle.sizes.dailyRing;
     this.#clock = options.clock ?? monotonicClock();
     this.#ledger = options.recordLedger ? [] : null;
   }
@@ -191,16 +193,31 @@ export class MemoryStore implements AdmissionStore {
    * `to` must be a valid E.164 number (the caller validates it). May throw CapacityError.
    */
   bindRecipient(p: PreparedMessage, to: string, slots: Int32Array, members: Int32Array, offset: number): void {
-    const m = p.message;
-    const probe: Message = { ...m, to };
+    const prefixes = this.#recipientPrefixes(p);
     for (let k = 0; k < p.recipientLimits.length; k++) {
       const j = p.recipientLimits[k] as number;
       const view = this.#rules[p.rules[j] as number] as RuleView;
-      const key = limitKey(view.rule, probe);
-      const slot = key === null ? (p.slots[j] as number) : view.keys.internOnce(key);
+      const prefix = prefixes[k];
+      const slot = prefix === null || prefix === undefined ? (p.slots[j] as number) : view.keys.internOnce(prefix + to);
       slots[offset + k] = slot;
       members[offset + k] = view.members ? view.members.internOnce(`${slot}|${to}`) : -1;
     }
+  }
+
+  /** Per recipient limit of `p`: its key without the recipient (null when the key does not name the recipient). */
+  #recipientPrefixes(p: PreparedMessage): readonly (string | null)[] {
+    let prefixes = this.#prefixCache.get(p);
+    if (prefixes === undefined) {
+      prefixes = Array.from(p.recipientLimits, (j) => {
+        const rule = (this.#rules[p.rules[j] as number] as RuleView).rule;
+        if (rule.scope !== 'pair' && rule.scope !== 'recipient') return null;
+        // The key's recipient is its tail (see resolve.ts): derive the prefix from the key itself.
+        const key = limitKey(rule, p.message) as string;
+        return key.slice(0, key.length - p.message.to.length);
+      });
+      this.#prefixCache.set(p, prefixes);
+    }
+    return prefixes;
   }
 
   /**
@@ -458,9 +475,10 @@ export class MemoryStore implements AdmissionStore {
       }
       case 'daily': {
         let at = t;
-        for (let k = 0; k < 4 * DAILY_RING; k++) {
+        const ring = this.#dailyRing;
+        for (let k = 0; k < 4 * ring; k++) {
           const day = cal.dayOf(at);
-          if (dailyUsed(v.n, slot, day, cal, floor) + cost <= rule.count) return at;
+          if (dailyUsed(v.n, ring, slot, day, cal, floor) + cost <= rule.count) return at;
           at = cal.nextDayStart(at);
         }
         return at;
@@ -516,7 +534,7 @@ export class MemoryStore implements AdmissionStore {
           break;
         case 'daily': {
           const day = p.calendar.dayOf(sendAt);
-          dailyAdd(v.n, slot, day, cost);
+          dailyAdd(v.n, this.#dailyRing, slot, day, cost);
           if (record >= 0) rec[u + 1] = day;
           break;
         }
@@ -580,7 +598,7 @@ export class MemoryStore implements AdmissionStore {
           v.n[slot] = removeSorted(v.f, slot * v.cap, v.n[slot] as number, sendAt, cost);
           break;
         case 'daily':
-          dailyAdd(v.n, slot, rec[u + 1] as number, -cost);
+          dailyAdd(v.n, this.#dailyRing, slot, rec[u + 1] as number, -cost);
           break;
         case 'distinct': {
           const m = v.m!;
@@ -619,7 +637,7 @@ export class MemoryStore implements AdmissionStore {
         return Math.max(0, rule.count - used);
       }
       case 'daily':
-        return Math.max(0, rule.count - dailyUsed(v.n, slot, cal.dayOf(now), cal, now));
+        return Math.max(0, rule.count - dailyUsed(v.n, this.#dailyRing, slot, cal.dayOf(now), cal, now));
       case 'batch': {
         const last = v.f[slot * 3] as number;
         if (last === 0 || now - last >= rule.gapMs) return rule.size;
@@ -662,16 +680,16 @@ export class MemoryStore implements AdmissionStore {
  * free; one holding a different day that is still live cannot tell us anything about `day`, so
  * that day counts as full (fail closed: the admission moves on to another day).
  */
-function dailyUsed(n: Int32Array, slot: number, day: number, cal: ZoneCalendar, floor: Millis): number {
-  const i = (slot * DAILY_RING + (day & (DAILY_RING - 1))) * 2;
+function dailyUsed(n: Int32Array, ring: number, slot: number, day: number, cal: ZoneCalendar, floor: Millis): number {
+  const i = (slot * ring + (day & (ring - 1))) * 2;
   const stored = (n[i] as number) - 1;
   if (stored === day) return n[i + 1] as number;
   if (stored < 0 || stored < cal.dayOf(floor)) return 0;
   return Infinity;
 }
 
-function dailyAdd(n: Int32Array, slot: number, day: number, cost: number): void {
-  const i = (slot * DAILY_RING + (day & (DAILY_RING - 1))) * 2;
+function dailyAdd(n: Int32Array, ring: number, slot: number, day: number, cost: number): void {
+  const i = (slot * ring + (day & (ring - 1))) * 2;
   if ((n[i] as number) - 1 === day) n[i + 1] = (n[i + 1] as number) + cost;
   else if (cost > 0) {
     n[i] = day + 1;

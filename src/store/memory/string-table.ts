@@ -1,4 +1,5 @@
 import { CapacityError } from '../../errors.js';
+import { lock, unlock } from './shared-lock.js';
 
 /**
  * Interns strings to dense integer handles (0, 1, 2, …) in shared memory, so every worker
@@ -102,7 +103,7 @@ export class SharedStringTable {
 
   #insert(s: string, h: number): number {
     const meta = this.#meta;
-    while (Atomics.compareExchange(meta, 0, 0, 1) !== 0) Atomics.wait(meta, 0, 1, 1);
+    lock(meta, 0);
     try {
       let i = h & this.#mask;
       for (;;) {
@@ -124,8 +125,7 @@ export class SharedStringTable {
       Atomics.store(this.#slots, i * 2 + 1, handle + 1);
       return handle;
     } finally {
-      Atomics.store(meta, 0, 0);
-      Atomics.notify(meta, 0, 1);
+      unlock(meta, 0);
     }
   }
 

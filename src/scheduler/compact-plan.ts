@@ -1,5 +1,6 @@
 import type { Category, Message, Millis } from '../core/types.js';
 import { RAW_WAIT, type MemoryStore, type PreparedMessage } from '../store/memory/memory-store.js';
+import type { PartClock } from './part-clock.js';
 import { holdKinds, TimeOrderedPlanner } from './time-ordered-planner.js';
 
 /** Categories by their index in `CompactCampaign.category`, in priority order. */
@@ -60,8 +61,9 @@ export function outcomeViews(buffer: ArrayBuffer, n: number): CompactOutcome {
  * prepared message per class serves them all: each message costs its recipient-dependent key
  * handles (two integers with the conservative preset), never a Message or PreparedMessage
  * object. Admissions skip the store's id records: the planner owns its message ids.
+ * `clock` keeps this part in step with the other parts of a parallel plan (see PartClock).
  */
-export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome): void {
+export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome, clock: PartClock | null = null): void {
   const n = c.to.length;
   const classIds = new Map<number, number>();
   const classOf = new Int32Array(n);
@@ -89,6 +91,7 @@ export function planCompact(store: MemoryStore, c: CompactCampaign, into: Compac
   const { sendAt, refusal, rule } = into;
   const ahead = c.commitAheadMs;
   for (let i = planner.next(); i >= 0; i = planner.next()) {
+    if (clock !== null) clock.advance(planner.at);
     const p = templates[classOf[i] as number]!;
     const r = store.admitBoundRaw(p, slots, members, i * stride, planner.at, ahead);
     if (r >= 0) {

@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import { PlanWorkerError } from '../errors.js';
 import { assemblePlan, campaignStore, prepareCampaign, type CampaignOptions, type CampaignPlan, type CampaignRecipient } from './campaign.js';
 import { outcomeBuffer, outcomeViews, type CompactOutcome } from './compact-plan.js';
+import { partClockBuffer } from './part-clock.js';
 import { packTask } from './plan-task.js';
 
 export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
@@ -69,12 +70,16 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
     fill[p] = (fill[p] as number) + 1;
   }
 
+  const clock = partClockBuffer(parts);
+  // A part may run this far ahead of the slowest one in simulated time; what it is ahead by is
+  // at most how late the slowest part's next sends can slip.
+  const lookaheadSeconds = 1;
   const pool = new Piscina({ filename, minThreads: parts, maxThreads: parts, idleTimeout: 1_000, atomics: 'disabled' });
   let outcomes: ArrayBuffer[];
   try {
     outcomes = await Promise.all(
       positions.map(async (pos, p) => {
-        const task = packTask(store.handle, compact, pos, partNumbers[p]!, numberMap);
+        const task = packTask(store.handle, { clock, part: p, parts, lookaheadSeconds }, compact, pos, partNumbers[p]!, numberMap);
         try {
           return (await pool.run(task, { name: 'plan', transferList: [task.columns] })) as ArrayBuffer;
         } catch (cause) {

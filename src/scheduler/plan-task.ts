@@ -5,6 +5,11 @@ import type { CompactCampaign } from './compact-plan.js';
 /** What one planning worker receives: structured-cloneable; the columns travel as one transferred buffer. */
 export interface PlanTask {
   readonly handle: MemoryStoreHandle;
+  /** The parts' shared simulated clocks (see PartClock). */
+  readonly clock: SharedArrayBuffer;
+  readonly part: number;
+  readonly parts: number;
+  readonly lookaheadSeconds: number;
   readonly portfolio: string;
   readonly campaign: string;
   readonly start: Millis;
@@ -20,6 +25,7 @@ export interface PlanTask {
 /** Packs a part of a campaign (the messages at `positions`, numbers renumbered by `numberMap`) into a task. */
 export function packTask(
   handle: MemoryStoreHandle,
+  sync: { readonly clock: SharedArrayBuffer; readonly part: number; readonly parts: number; readonly lookaheadSeconds: number },
   c: CompactCampaign,
   positions: Int32Array,
   numbers: readonly string[],
@@ -38,7 +44,7 @@ export function packTask(
     zone[k] = c.zone[i] as number;
     category[k] = c.category[i] as number;
   }
-  return { handle, portfolio: c.portfolio, campaign: c.campaign, start: c.start, deadline: c.deadline, commitAheadMs: c.commitAheadMs, numbers, zones: c.zones, count: n, columns };
+  return { handle, ...sync, portfolio: c.portfolio, campaign: c.campaign, start: c.start, deadline: c.deadline, commitAheadMs: c.commitAheadMs, numbers, zones: c.zones, count: n, columns };
 }
 
 export function partViews(t: PlanTask): CompactCampaign {

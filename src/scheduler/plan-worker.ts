@@ -7,6 +7,7 @@
 import { move } from 'piscina';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { outcomeBuffer, outcomeViews, planCompact } from './compact-plan.js';
+import { PartClock } from './part-clock.js';
 import { partViews, type PlanTask } from './plan-task.js';
 
 export function plan(task: PlanTask): unknown {
@@ -14,6 +15,11 @@ export function plan(task: PlanTask): unknown {
   const part = partViews(task);
   const n = part.to.length;
   const buffer = outcomeBuffer(n);
-  planCompact(store, part, outcomeViews(buffer, n));
+  const clock = new PartClock(task.clock, task.part, task.parts, task.start, task.lookaheadSeconds);
+  try {
+    planCompact(store, part, outcomeViews(buffer, n), clock);
+  } finally {
+    clock.done();
+  }
   return move(buffer);
 }

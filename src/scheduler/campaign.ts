@@ -69,7 +69,7 @@ export async function planCampaign(recipients: readonly CampaignRecipient[], o: 
   const prepared = prepareCampaign(recipients, o);
   if (o.store) return planThroughStore(recipients, o, prepared, o.store);
   const { compact } = prepared;
-  const store = campaignStore(prepared.policy, recipients.length, compact.commitAheadMs);
+  const store = campaignStore(prepared.policy, recipients.length, o, compact.commitAheadMs);
   const n = compact.to.length;
   const outcome = outcomeViews(outcomeBuffer(n), n);
   planCompact(store, compact, outcome);
@@ -178,7 +178,7 @@ function e164Digits(to: unknown): number {
 }
 
 /** A private embedded store sized for a campaign of n recipients. */
-export function campaignStore(policy: Policy, n: number, commitAheadMs = 60_000): MemoryStore {
+export function campaignStore(policy: Policy, n: number, o: Pick<CampaignOptions, 'portfolio' | 'numbers'>, commitAheadMs = 60_000): MemoryStore {
   // Room for every recipient plus one template per class (at most numbers × zones × categories; 4,096 is plenty).
   const keys = n + 4_096;
   const sized: Record<string, number> = {};
@@ -188,7 +188,9 @@ export function campaignStore(policy: Policy, n: number, commitAheadMs = 60_000)
   // touches 32 bytes per recipient instead of 256.
   let daysPerKey = 4;
   while (daysPerKey < 1024 && daysPerKey < Math.ceil(commitAheadMs / 86_400_000) + 3) daysPerKey *= 2;
-  return MemoryStore.create(policy, { capacity: { maxMessages: 16, members: keys, keys: sized, daysPerKey } });
+  // The longest key: portfolio|rule|from|to (to is at most 16 characters).
+  const keyLength = o.portfolio.length + Math.max(...policy.limits.map((r) => r.name.length)) + Math.max(...o.numbers.map((s) => s.length)) + 16 + 3;
+  return MemoryStore.create(policy, { capacity: { maxMessages: 16, members: keys, keys: sized, daysPerKey, keyLength } });
 }
 
 function messageOf(r: CampaignRecipient, o: CampaignOptions, from: string): Message {

@@ -45,7 +45,7 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   const prepared = prepareCampaign(recipients, o);
   const { compact } = prepared;
   const n = compact.to.length;
-  const store = campaignStore(prepared.policy, n, compact.commitAheadMs);
+  const store = campaignStore(prepared.policy, n, o, compact.commitAheadMs);
   const parts = Math.min(threads, o.numbers.length);
 
   // Part p takes numbers p, p + parts, p + 2·parts, …: with a rotation over the pool, the parts

@@ -27,6 +27,8 @@ export interface MemoryStoreCapacity {
    * message can be committed. A planner committing a minute ahead needs 4.
    */
   readonly daysPerKey?: number;
+  /** Average characters of a key, for the size of each rule's key table (default 48). */
+  readonly keyLength?: number;
 }
 
 const DEFAULT_KEYS: Readonly<Record<Scope, number>> = {
@@ -82,6 +84,7 @@ export interface ResolvedSizes {
   readonly recordSize: number;
   /** (day, count) pairs per daily key, a power of two. */
   readonly dailyRing: number;
+  readonly keyLength: number;
 }
 
 /** Per-thread views over one rule's shared buffers. */
@@ -103,6 +106,7 @@ export function resolveSizes(policy: Policy, c: MemoryStoreCapacity = {}): Resol
   const maxPortfolios = sizeOption(c.maxPortfolios, 'capacity.maxPortfolios', 1_024);
   const members = sizeOption(c.members, 'capacity.members', 262_144);
   const dailyRing = sizeOption(c.daysPerKey, 'capacity.daysPerKey', DAILY_RING);
+  const keyLength = sizeOption(c.keyLength, 'capacity.keyLength', 48);
   if ((dailyRing & (dailyRing - 1)) !== 0 || dailyRing > 1024) throw new ValidationError('capacity.daysPerKey', 'a power of two from 1 to 1,024', dailyRing);
   for (const name of Object.keys(c.keys ?? {})) checkRuleName(policy, name, 'capacity.keys');
   for (const name of Object.keys(c.entriesPerKey ?? {})) checkRuleName(policy, name, 'capacity.entriesPerKey');
@@ -130,6 +134,7 @@ export function resolveSizes(policy: Policy, c: MemoryStoreCapacity = {}): Resol
     members,
     recordSize: RECORD_HEAD + UNDO_FIELDS * policy.limits.length,
     dailyRing,
+    keyLength,
   };
 }
 
@@ -157,7 +162,7 @@ export function allocate(policy: Policy, sizes: ResolvedSizes): MemoryStoreHandl
     }
     const distinct = rule.kind === 'distinct';
     return {
-      keys: SharedStringTable.create(keys, 48).buffers,
+      keys: SharedStringTable.create(keys, sizes.keyLength).buffers,
       f: new SharedArrayBuffer(Math.max(8, f * 8)),
       n: new SharedArrayBuffer(Math.max(8, n * 4)),
       members: distinct ? SharedStringTable.create(sizes.members, 24).buffers : null,

@@ -5,7 +5,7 @@ import type { AdmissionStore } from '../store/contract.js';
 import { MemoryStore, rawRefusalReason } from '../store/memory/memory-store.js';
 import { withAccountTier } from './account-tier.js';
 import { batchRuns, type BatchRun } from './batches.js';
-import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, planCompact, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
+import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, planCompact, reserveCampaignKeys, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
 import { planInTimeOrderAsync, ruleNames } from './time-ordered-planner.js';
 
 /** A recipient that passed screening: canonical number, resolved zone, category. */
@@ -68,8 +68,8 @@ const PRIORITY: Readonly<Record<string, number>> = Object.fromEntries(CATEGORY_O
 export async function planCampaign(recipients: readonly CampaignRecipient[], o: CampaignOptions): Promise<CampaignPlan> {
   const prepared = prepareCampaign(recipients, o);
   if (o.store) return planThroughStore(recipients, o, prepared, o.store);
-  const { compact } = prepared;
-  const store = campaignStore(prepared.policy, recipients.length, o, compact.commitAheadMs);
+  const store = campaignStore(prepared.policy, recipients.length, o, prepared.columns.commitAheadMs);
+  const compact = withKeys(prepared, store);
   const n = compact.to.length;
   const outcome = outcomeViews(outcomeBuffer(n), n);
   planCompact(store, compact, outcome);
@@ -83,7 +83,36 @@ export interface PreparedCampaign {
   readonly order: Int32Array;
   /** Sending number (index in `options.numbers`) per recipient. */
   readonly fromOf: Uint16Array;
-  readonly compact: CompactCampaign;
+  /** The columns, without the store's key reservations (see `withKeys`). */
+  readonly columns: Omit<CompactCampaign, 'keyBase' | 'memberBase'>;
+  /** Distinct recipients and distinct (number, recipient) pairs. */
+  readonly recipientCount: number;
+  readonly pairCount: number;
+}
+
+/** The compact campaign on `store`: reserves its anonymous recipient and pair keys there. */
+export function withKeys(prepared: PreparedCampaign, store: MemoryStore): CompactCampaign {
+  return { ...prepared.columns, ...reserveCampaignKeys(store, prepared.recipientCount, prepared.pairCount) };
+}
+
+/** Dense ids of equal values (0 … count−1, in ascending value order), without a hash map. */
+function denseIds(values: Float64Array): { ids: Int32Array; count: number } {
+  const sorted = values.slice().sort();
+  let u = 0;
+  for (let k = 0; k < sorted.length; k++) if (u === 0 || sorted[k] !== sorted[u - 1]) sorted[u++] = sorted[k] as number;
+  const ids = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i] as number;
+    let lo = 0;
+    let hi = u - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as number) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    ids[i] = lo;
+  }
+  return { ids, count: u };
 }
 
 /** Validates the campaign (typed errors naming the recipient) and lays it out in priority order. */
@@ -149,7 +178,11 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
     zone[k] = zoneOf[i] as number;
     category[k] = rank[i] as number;
   }
-  const compact: CompactCampaign = {
+  const recipientIds = denseIds(to);
+  const pairKeys = new Float64Array(m);
+  for (let k = 0; k < m; k++) pairKeys[k] = (recipientIds.ids[k] as number) * pool + (number[k] as number);
+  const pairIds = recipientIds.count === m ? recipientIds : denseIds(pairKeys);
+  const columns = {
     portfolio: o.portfolio,
     campaign: o.campaign,
     start: o.start,
@@ -158,11 +191,13 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
     numbers: o.numbers,
     zones: [...zoneIds.keys()],
     to,
+    recipient: recipientIds.ids,
+    pair: pairIds.ids,
     number,
     zone,
     category,
   };
-  return { policy, order, fromOf, compact };
+  return { policy, order, fromOf, columns, recipientCount: recipientIds.count, pairCount: pairIds.count };
 }
 
 /** The digits of a canonical E.164 number as an integer (≤ 15 digits: exact), or -1 when it is not one. */

@@ -20,6 +20,17 @@ export interface CompactCampaign {
   readonly zones: readonly string[];
   /** E.164 digits (`to` without its `+`; at most 15 digits, so exact in a double). */
   readonly to: Float64Array;
+  /** Dense id of the recipient (equal `to`, equal id) over the whole campaign. */
+  readonly recipient: Int32Array;
+  /** Dense id of the (sending number, recipient) pair over the whole campaign. */
+  readonly pair: Int32Array;
+  /**
+   * Per limit rule (index in `policy.limits`): the first of the store's anonymous keys reserved
+   * for the rule's pair or recipient ids (-1 for other scopes), and for a distinct rule the first
+   * of its reserved members (-1 otherwise). See `reserveCampaignKeys`.
+   */
+  readonly keyBase: Int32Array;
+  readonly memberBase: Int32Array;
   /** Index in `numbers`. */
   readonly number: Uint16Array;
   /** Index in `zones`. */
@@ -55,12 +66,32 @@ export function outcomeViews(buffer: ArrayBuffer, n: number): CompactOutcome {
 }
 
 /**
+ * Reserves, in the campaign's store, one anonymous key per recipient (or pair) for each rule of
+ * recipient (or pair) scope, and one member per recipient (per pair for number and pair scopes)
+ * for each distinct rule. Returns `keyBase` and `memberBase` for CompactCampaign.
+ */
+export function reserveCampaignKeys(store: MemoryStore, recipients: number, pairs: number): { keyBase: Int32Array; memberBase: Int32Array } {
+  const limits = store.policy.limits;
+  const keyBase = new Int32Array(limits.length).fill(-1);
+  const memberBase = new Int32Array(limits.length).fill(-1);
+  limits.forEach((rule, r) => {
+    if (rule.scope === 'pair') keyBase[r] = store.reserveKeys(r, pairs);
+    else if (rule.scope === 'recipient') keyBase[r] = store.reserveKeys(r, recipients);
+    if (rule.kind === 'distinct') memberBase[r] = store.reserveMembers(r, byPair(rule.scope) ? pairs : recipients);
+  });
+  return { keyBase, memberBase };
+}
+
+/** Whether a rule's key (so a distinct rule's members) is per pair rather than per recipient. */
+const byPair = (scope: string): boolean => scope === 'pair' || scope === 'number';
+
+/**
  * Plans a compact campaign on an embedded store (its own or one shared with other threads).
  *
  * Messages of one class (number, category, zone) differ only in their recipient, so one
  * prepared message per class serves them all: each message costs its recipient-dependent key
- * handles (two integers with the conservative preset), never a Message or PreparedMessage
- * object. Admissions skip the store's id records: the planner owns its message ids.
+ * handles (two integers with the conservative preset, taken from the reserved anonymous keys),
+ * never a string, a Message or a PreparedMessage object. Admissions skip the store's id records: the planner owns its message ids.
  * `clock` keeps this part in step with the other parts of a parallel plan (see PartClock).
  */
 export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome, clock: PartClock | null = null): void {
@@ -85,7 +116,21 @@ export function planCompact(store: MemoryStore, c: CompactCampaign, into: Compac
   for (const p of templates) stride = Math.max(stride, p.recipientLimits.length);
   const slots = new Int32Array(n * stride);
   const members = new Int32Array(n * stride);
-  for (let i = 0; i < n; i++) store.bindRecipient(templates[classOf[i] as number]!, toOf(i), slots, members, i * stride);
+  const limits = store.policy.limits;
+  for (let i = 0; i < n; i++) {
+    const p = templates[classOf[i] as number]!;
+    const recipient = c.recipient[i] as number;
+    const pair = c.pair[i] as number;
+    for (let k = 0; k < p.recipientLimits.length; k++) {
+      const j = p.recipientLimits[k] as number;
+      const r = p.rules[j] as number;
+      const rule = limits[r]!;
+      const keyBase = c.keyBase[r] as number;
+      slots[i * stride + k] = keyBase < 0 ? (p.slots[j] as number) : keyBase + (rule.scope === 'pair' ? pair : recipient);
+      const memberBase = c.memberBase[r] as number;
+      members[i * stride + k] = memberBase < 0 ? -1 : memberBase + (byPair(rule.scope) ? pair : recipient);
+    }
+  }
 
   const planner = new TimeOrderedPlanner({ classOf, queueOfClass: Int32Array.from(queueOfClass), queues: c.numbers.length, kinds: holdKinds(store.policy), start: c.start, notBefore: null });
   const { sendAt, refusal, rule } = into;

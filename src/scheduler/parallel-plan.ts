@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { PlanWorkerError } from '../errors.js';
-import { assemblePlan, campaignStore, prepareCampaign, type CampaignOptions, type CampaignPlan, type CampaignRecipient } from './campaign.js';
+import { assemblePlan, campaignStore, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient } from './campaign.js';
 import { outcomeBuffer, outcomeViews, type CompactOutcome } from './compact-plan.js';
 import { partClockBuffer } from './part-clock.js';
 import { packTask } from './plan-task.js';
@@ -43,9 +43,9 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   }
   const filename = workerPath(o.workerFile);
   const prepared = prepareCampaign(recipients, o);
-  const { compact } = prepared;
-  const n = compact.to.length;
-  const store = campaignStore(prepared.policy, n, o, compact.commitAheadMs);
+  const n = prepared.columns.to.length;
+  const store = campaignStore(prepared.policy, n, o, prepared.columns.commitAheadMs);
+  const compact = withKeys(prepared, store);
   const parts = Math.min(threads, o.numbers.length);
 
   // Part p takes numbers p, p + parts, p + 2·parts, …: with a rotation over the pool, the parts

@@ -3,7 +3,7 @@ import { rateCommit, rateEarliest } from '../../core/limits/rate.js';
 import { countRange, insertSorted, pruneBefore, removeSorted, windowEarliest } from '../../core/limits/sorted-log.js';
 import { distinctCharges, distinctEarliest } from '../../core/limits/distinct.js';
 import { batchEarliest, batchRunAfter } from '../../core/limits/batch.js';
-import { limitKey, resolveRules, validateMessage } from '../../core/policy/index.js';
+import { resolveRules, validateMessage } from '../../core/policy/index.js';
 import { compileWindows, nextAllowedInstant, type CompiledWindows } from '../../core/send-window.js';
 import { DEFAULT_MAX_WAIT_MS, MAX_FIXED_POINT_ROUNDS } from '../../core/reference.js';
 import { STATE_EPOCH } from '../../core/time.js';
@@ -111,7 +111,6 @@ export class MemoryStore implements AdmissionStore {
   readonly #clock: Clock;
   readonly #ledger: CommittedSend[] | null;
   readonly #windowCache = new Map<string, CompiledWindows>();
-  readonly #prefixCache = new WeakMap<PreparedMessage, readonly (string | null)[]>();
   /** Side outputs of the last fixed point (avoid allocating a result object per admission). */
   #pusher = -1;
   #retryAt: Millis = 0;
@@ -185,44 +184,32 @@ export class MemoryStore implements AdmissionStore {
   }
 
   /**
-   * Resolves, for a recipient `to`, the handles of the limits of `p` that depend on the
-   * recipient (`p.recipientLimits`), as if `p.message` went to `to` instead: writes them to
-   * `slots` and `members` from `offset` (one entry per recipient limit). Together with
-   * `admitBoundRaw`, one prepared message serves every recipient of a campaign class (same
-   * number, category, zone and times), so a campaign costs a few integers per recipient.
-   * `to` must be a valid E.164 number (the caller validates it). May throw CapacityError.
+   * Reserves `count` anonymous keys of limit rule `rule` (an index in `policy.limits`) and returns
+   * the first handle: slots for a caller that numbers its own keys (a campaign planner, its
+   * recipients), so that a key costs no string. Their state is that of any key; they have no
+   * name, so only their handles reach them. May throw CapacityError.
    */
-  bindRecipient(p: PreparedMessage, to: string, slots: Int32Array, members: Int32Array, offset: number): void {
-    const prefixes = this.#recipientPrefixes(p);
-    for (let k = 0; k < p.recipientLimits.length; k++) {
-      const j = p.recipientLimits[k] as number;
-      const view = this.#rules[p.rules[j] as number] as RuleView;
-      const prefix = prefixes[k];
-      const slot = prefix === null || prefix === undefined ? (p.slots[j] as number) : view.keys.internOnce(prefix + to);
-      slots[offset + k] = slot;
-      members[offset + k] = view.members ? view.members.internOnce(`${slot}|${to}`) : -1;
-    }
+  reserveKeys(rule: number, count: number): number {
+    return (this.#rule(rule)).keys.reserve(count);
   }
 
-  /** Per recipient limit of `p`: its key without the recipient (null when the key does not name the recipient). */
-  #recipientPrefixes(p: PreparedMessage): readonly (string | null)[] {
-    let prefixes = this.#prefixCache.get(p);
-    if (prefixes === undefined) {
-      prefixes = Array.from(p.recipientLimits, (j) => {
-        const rule = (this.#rules[p.rules[j] as number] as RuleView).rule;
-        if (rule.scope !== 'pair' && rule.scope !== 'recipient') return null;
-        // The key's recipient is its tail (see resolve.ts): derive the prefix from the key itself.
-        const key = limitKey(rule, p.message) as string;
-        return key.slice(0, key.length - p.message.to.length);
-      });
-      this.#prefixCache.set(p, prefixes);
-    }
-    return prefixes;
+  /** Like `reserveKeys`, for the recipients tracked by a `distinct` rule. */
+  reserveMembers(rule: number, count: number): number {
+    const v = this.#rule(rule);
+    if (v.members === null) throw new RangeError(`Expected rule ${rule} to be a distinct rule, got a ${v.rule.kind} rule`);
+    return v.members.reserve(count);
+  }
+
+  #rule(index: number): RuleView {
+    const v = this.#rules[index];
+    if (v === undefined) throw new RangeError(`Expected a limit rule index from 0 to ${this.#rules.length - 1}, got ${index}`);
+    return v;
   }
 
   /**
-   * `admitPreparedRaw` for `p` sent to the recipient whose handles `bindRecipient` wrote at
-   * `offset`. Rewrites `p`'s recipient handles in place, so `p` must not be shared by
+   * `admitPreparedRaw` for `p` sent to another recipient, whose key and member handles (one per
+   * entry of `p.recipientLimits`) are at `offset` in `slots` and `members` (for instance keys from
+   * `reserveKeys`). Rewrites `p`'s recipient handles in place, so `p` must not be shared by
    * concurrent callers (each thread prepares its own). See `lastPusher` and `lastRetryAt`.
    */
   admitBoundRaw(p: PreparedMessage, slots: Int32Array, members: Int32Array, offset: number, now: Millis, maxWaitMs: number): number {

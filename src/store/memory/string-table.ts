@@ -64,15 +64,22 @@ export class SharedStringTable {
   }
 
   /**
-   * The handle of `s`, adding it if new, without remembering it in this thread's memo: for keys
-   * interned once each (a campaign's recipients), where the memo would only hold memory.
+   * Reserves `count` consecutive handles that name no string (`stringOf` gives '' and `lookup`
+   * never finds them) and returns the first: state slots that a caller addresses by its own
+   * dense ids, such as a campaign planner numbering its recipients. Throws CapacityError when
+   * the table cannot hold them.
    */
-  internOnce(s: string): number {
-    const memo = this.#local.get(s);
-    if (memo !== undefined) return memo;
-    const h = hashString(s);
-    const handle = this.#find(s, h);
-    return handle >= 0 ? handle : this.#insert(s, h);
+  reserve(count: number): number {
+    const meta = this.#meta;
+    lock(meta, 0);
+    try {
+      const first = meta[1] as number;
+      if (first + count > this.capacity) throw new CapacityError(`more than ${this.capacity} distinct keys in one table`);
+      Atomics.store(meta, 1, first + count);
+      return first;
+    } finally {
+      unlock(meta, 0);
+    }
   }
 
   /** The handle of `s`, or -1 if it was never interned. */

@@ -5,12 +5,15 @@ import { luaEsbuildPlugin } from './src/build/lua-plugins.js';
 // Worker entry points are separate files because worker threads load them by path.
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    // `plan-worker` is the parallel planner's worker file, loaded by path beside the bundle.
+    entry: { index: 'src/index.ts', 'plan-worker': 'src/scheduler/plan-worker.ts' },
     esbuildPlugins: [luaEsbuildPlugin],
     format: ['esm', 'cjs'],
-    dts: true,
+    dts: { entry: { index: 'src/index.ts' } },
     sourcemap: true,
     clean: true,
+    // import.meta.url (which locates the worker file) in the CommonJS build too.
+    shims: true,
     target: 'node20',
     platform: 'node',
   },
@@ -20,6 +23,9 @@ export default defineConfig([
       'bench/main': 'bench/main.ts',
       'bench/hammer-worker': 'bench/hammer-worker.ts',
       'bench/sustained-runner': 'bench/sustained/runner-entry.ts',
+      // The planner's worker file again, beside each executable that bundles the planner.
+      'cli/plan-worker': 'src/scheduler/plan-worker.ts',
+      'bench/plan-worker': 'src/scheduler/plan-worker.ts',
     },
     format: ['esm'],
     esbuildPlugins: [luaEsbuildPlugin],

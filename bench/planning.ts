@@ -3,13 +3,18 @@
 // built in memory (already screened), so the figure is the planner's own cost; the screening
 // stage (libphonenumber-js canonicalisation) is timed separately on a sample of raw notations.
 import { loadPolicy } from '../src/cli/policy-file.js';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { planCampaign, type CampaignRecipient } from '../src/scheduler/campaign.js';
+import { planCampaignParallel } from '../src/scheduler/parallel-plan.js';
 import { screenRecipients } from '../src/scheduler/recipients/index.js';
 import type { RecipientRow } from '../src/scheduler/recipients/types.js';
 import { checkLedger } from '../src/verify/checker.js';
 import type { Category, Millis } from '../src/core/types.js';
 
 export interface PlanningResult {
+  /** `in-thread`: planCampaign on the calling thread; `pool`: planCampaignParallel on a Piscina pool of `threads` workers. */
+  readonly name: 'in-thread' | 'pool';
   readonly recipients: number;
   readonly threads: number;
   readonly wallMs: number;
@@ -20,6 +25,14 @@ export interface PlanningResult {
   readonly skipped: number;
   readonly verifiedOk: boolean;
   readonly violations: number;
+  /** Pool rows with several threads: planning time of the 1-thread pool row of the same size / this row's. */
+  readonly speedupVsOneThread?: number;
+  /**
+   * Pool rows with several threads: how much faster the same number of threads ran a pure CPU
+   * loop than one, measured just before (the machine's own ceiling for the speedup: below
+   * `threads` when other work shares the cores).
+   */
+  readonly cpuSpeedupCeiling?: number;
 }
 
 const ZONES = ['Europe/London', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'America/Sao_Paulo'] as const;
@@ -48,17 +61,23 @@ function screeningCost(start: Millis): number {
   return ((performance.now() - began) * 1000) / Math.max(1, seen);
 }
 
-export async function planOnce(recipients: number, start: Millis): Promise<PlanningResult> {
+/** The worker file beside this bundle (dist/bench/plan-worker.js), as tsup.config.ts builds it. */
+const WORKER_FILE = new URL('./plan-worker.js', import.meta.url);
+
+/** Plans once in-thread (`pool` false) or on a pool of `threads` workers. */
+export async function planOnce(recipients: number, start: Millis, pool = false, threads = 1): Promise<PlanningResult> {
   const policy = loadPolicy('conservative');
   const list = syntheticRecipients(recipients);
+  const options = { policy, numbers: ['n1', 'n2', 'n3', 'n4'], portfolio: 'bench', campaign: 'bench', start, accountStartedAt: start - 90 * 86_400_000 };
   const began = performance.now();
-  const plan = await planCampaign(list, { policy, numbers: ['n1', 'n2', 'n3', 'n4'], portfolio: 'bench', campaign: 'bench', start, accountStartedAt: start - 90 * 86_400_000 });
+  const plan = pool ? await planCampaignParallel(list, { ...options, threads, workerFile: WORKER_FILE }) : await planCampaign(list, options);
   const planningMs = performance.now() - began;
   const report = checkLedger(plan.policy, plan.sends);
   const wallMs = performance.now() - began;
   return {
+    name: pool ? 'pool' : 'in-thread',
     recipients,
-    threads: 1,
+    threads,
     wallMs: Math.round(wallMs),
     planningMs: Math.round(planningMs),
     screeningUsPerRow: Number(screeningCost(start).toFixed(1)),
@@ -70,10 +89,42 @@ export async function planOnce(recipients: number, start: Millis): Promise<Plann
   };
 }
 
+/** Wall time of `threads` worker threads each running the same pure CPU loop. */
+async function cpuLoop(threads: number): Promise<number> {
+  const code = 'let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) % 1000003; require("node:worker_threads").parentPort.postMessage(x);';
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
+      const w = new Worker(code, { eval: true });
+      w.once('message', () => void w.terminate().then(() => resolve()));
+      w.once('error', reject);
+    })),
+  );
+  return performance.now() - began;
+}
+
+/** Speedup of `threads` threads over one on a pure CPU loop (threads × one time / parallel time). */
+async function cpuCeiling(threads: number): Promise<number> {
+  const one = await cpuLoop(1);
+  const many = await cpuLoop(threads);
+  return Number(((threads * one) / many).toFixed(2));
+}
+
+/**
+ * Full mode: 100k and 1M in-thread, then 1M on the pool with 1 and 2 threads (and the speedup).
+ * Quick mode: 10k in-thread and on the pool with 1 and 2 threads. Peak RSS is the process's
+ * high-water mark so far (rows run in this order, workers share the process).
+ */
 export async function runPlanning(options: { quick: boolean; log?: (line: string) => void }): Promise<{ rows: PlanningResult[] }> {
   const start = Date.UTC(2026, 0, 5, 9, 0, 0) as Millis;
   const sizes = options.quick ? [10_000] : [100_000, 1_000_000];
+  const pooled = options.quick ? 10_000 : 1_000_000;
   const rows: PlanningResult[] = [];
   for (const n of sizes) rows.push(await planOnce(n, start));
+  const one = await planOnce(pooled, start, true, 1);
+  rows.push(one);
+  const ceiling = await cpuCeiling(2);
+  const two = await planOnce(pooled, start, true, 2);
+  rows.push({ ...two, speedupVsOneThread: Number((one.planningMs / Math.max(1, two.planningMs)).toFixed(2)), cpuSpeedupCeiling: ceiling });
   return { rows };
 }

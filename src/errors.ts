@@ -11,7 +11,8 @@ export type SluiceErrorCode =
   | 'SLUICE_STORE_UNAVAILABLE'
   | 'SLUICE_OUTCOME_UNKNOWN'
   | 'SLUICE_STATE_LOST'
-  | 'SLUICE_UNSAFE_CONFIG';
+  | 'SLUICE_UNSAFE_CONFIG'
+  | 'SLUICE_PLAN_WORKER';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
@@ -104,5 +105,16 @@ export class StoreUnavailableError extends SluiceError {
 export class UnsafeConfigError extends SluiceError {
   constructor(detail: string) {
     super('SLUICE_UNSAFE_CONFIG', `Unsafe store configuration: ${detail}`);
+  }
+}
+
+/** A worker thread of the parallel planner failed (its error is the `cause`); nothing of the plan is returned. */
+export class PlanWorkerError extends SluiceError {
+  /** 0-based index of the worker's part of the campaign. */
+  readonly part: number;
+  constructor(part: number, options: { cause: unknown }) {
+    const why = options.cause instanceof Error ? `${options.cause.name}: ${options.cause.message}` : String(options.cause);
+    super('SLUICE_PLAN_WORKER', `Planning worker ${part} failed: ${why}`, options);
+    this.part = part;
   }
 }

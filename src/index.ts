@@ -20,12 +20,16 @@ export { zoneCalendar, isValidTimeZone } from './core/calendar.js';
 export { compileWindows, nextAllowedInstant, isAllowedAt, WINDOW_PRESETS } from './core/send-window.js';
 export { CATEGORIES, SCOPES, WEEKDAYS } from './core/types.js';
 
+// Campaign planning
+export { planCampaign } from './scheduler/campaign.js';
+export { planCampaignParallel } from './scheduler/parallel-plan.js';
+
 // Independent verification
 export { checkLedger } from './verify/checker.js';
 export { parseLedgerJsonl } from './verify/jsonl.js';
 
 // Errors
-export { SluiceError, ValidationError, CapacityError, OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError } from './errors.js';
+export { SluiceError, ValidationError, CapacityError, OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError, PlanWorkerError } from './errors.js';
 
 export type {
   Millis,
@@ -50,6 +54,9 @@ export type {
   AdmitOptions,
 } from './core/types.js';
 export type { AdmissionStore, AdmitCallOptions, CancelOptions } from './store/contract.js';
+export type { CampaignRecipient, CampaignOptions, CampaignPlan, PlanRow } from './scheduler/campaign.js';
+export type { BatchRun } from './scheduler/batches.js';
+export type { ParallelPlanOptions } from './scheduler/parallel-plan.js';
 export type { RedisStoreOptions, RedisClient } from './store/redis/redis-store.js';
 export type { MemoryStoreOptions, PreparedMessage } from './store/memory/memory-store.js';
 export type { MemoryStoreCapacity, MemoryStoreHandle } from './store/memory/layout.js';

@@ -92,6 +92,12 @@ export function computeVerdict(results: BenchResults): Verdict {
           detail: `the independent checker found ${violations > 0 ? `${violations} violated limit(s)` : 'a violated limit'} in the plan`,
         });
       }
+      const speedup = row['speedupVsOneThread'];
+      if (typeof speedup === 'number') {
+        const ceiling = row['cpuSpeedupCeiling'];
+        const machine = typeof ceiling === 'number' ? `; a pure CPU loop scaled ${ceiling}x on this machine just before` : '';
+        notes.push(`planning ${describeRow(row)}: ${speedup}x faster than 1 thread${machine} (timing: reported, not failed)`);
+      }
     }
   }
 

@@ -1,9 +1,12 @@
 import type { BatchRule, Category, CommittedSend, Message, Millis, Policy, RefusalReason } from '../core/types.js';
+import { validateE164, validateMessage } from '../core/policy/index.js';
+import { ValidationError } from '../errors.js';
 import type { AdmissionStore } from '../store/contract.js';
-import { MemoryStore } from '../store/memory/memory-store.js';
+import { MemoryStore, rawRefusalReason } from '../store/memory/memory-store.js';
 import { withAccountTier } from './account-tier.js';
 import { batchRuns, type BatchRun } from './batches.js';
-import { planInTimeOrder, planInTimeOrderAsync, type PlanOutcome } from './time-ordered-planner.js';
+import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, planCompact, reserveCampaignKeys, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
+import { planInTimeOrderAsync, ruleNames } from './time-ordered-planner.js';
 
 /** A recipient that passed screening: canonical number, resolved zone, category. */
 export interface CampaignRecipient {
@@ -50,82 +53,289 @@ export interface CampaignPlan {
   readonly policy: Policy;
 }
 
-/** Authentication and utility go before service and marketing when they compete for a slot. */
-const PRIORITY: Record<Category, number> = { authentication: 0, utility: 1, service: 2, marketing: 3 };
+const PRIORITY: Readonly<Record<string, number>> = Object.fromEntries(CATEGORY_ORDER.map((c, i) => [c, i]));
 
 /**
  * Plans one campaign: spreads recipients over the pool of numbers (least loaded first), orders
- * competing messages by category priority, and offers each message to the store in simulated
- * time order so that deferred messages (quiet hours, daily caps, the messaging limit) wait for
- * their next allowed slot instead of being skipped.
+ * competing messages by category priority (authentication and utility go before service and
+ * marketing), and offers each message to the store in simulated time order so that deferred
+ * messages (quiet hours, daily caps, the messaging limit) wait for their next allowed slot
+ * instead of being skipped. Deterministic: the same input gives the same plan.
+ *
+ * Without `store`, it plans on a private embedded store with a compact representation (a few
+ * integers per recipient); with one, it offers every message through the store's contract.
  */
 export async function planCampaign(recipients: readonly CampaignRecipient[], o: CampaignOptions): Promise<CampaignPlan> {
-  if (o.numbers.length === 0) throw new RangeError('Expected `numbers` to name at least one sending number');
-  const policy = withAccountTier(o.policy, o.accountStartedAt, o.start);
-  // Priority order decides ties in the planner's queue (lower index first).
-  const order = recipients.map((_, i) => i).sort((a, b) => PRIORITY[recipients[a]!.category] - PRIORITY[recipients[b]!.category] || a - b);
-  const load = new Array<number>(o.numbers.length).fill(0);
-  const messages: Message[] = new Array(recipients.length);
-  const fromOf: string[] = new Array(recipients.length);
-  for (const i of order) {
-    const r = recipients[i]!;
-    let best = 0;
-    for (let k = 1; k < load.length; k++) if ((load[k] as number) < (load[best] as number)) best = k;
-    load[best] = (load[best] as number) + 1;
-    const from = o.numbers[best] as string;
-    fromOf[i] = from;
-    messages[i] = {
-      id: `${o.campaign}:${r.row}`,
-      to: r.to,
-      from,
-      portfolio: o.portfolio,
-      category: r.category,
-      campaign: o.campaign,
-      timeZone: r.timeZone,
-      notBefore: o.start,
-      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
-    };
-  }
-  const ordered = order.map((i) => messages[i] as Message);
-  const outcome = await plan(policy, ordered, o);
-  const decisionOf = new Array<PlanOutcome['decisions'][number]>(recipients.length);
-  const heldBy = new Map<string, number>();
-  order.forEach((i, k) => {
-    decisionOf[i] = outcome.decisions[k]!;
-    for (const rule of outcome.deferredBy[k] ?? []) heldBy.set(rule, (heldBy.get(rule) ?? 0) + 1);
-  });
-
-  const sends: CommittedSend[] = [];
-  const sendIndex = new Map<number, number>();
-  recipients.forEach((r, i) => {
-    const d = decisionOf[i]!;
-    if (!d.ok) return;
-    sendIndex.set(i, sends.length);
-    sends.push({ id: `${o.campaign}:${r.row}`, sendAt: d.sendAt, to: r.to, from: fromOf[i] as string, portfolio: o.portfolio, category: r.category, cost: 1, campaign: o.campaign, timeZone: r.timeZone });
-  });
-  const byTime = sends.map((_, k) => k).sort((a, b) => sends[a]!.sendAt - sends[b]!.sendAt || a - b);
-  const sorted = byTime.map((k) => sends[k] as CommittedSend);
-  const gap = policy.limits.find((r): r is BatchRule => r.kind === 'batch')?.gapMs ?? 15 * 60_000;
-  const { runs, batchOf } = batchRuns(sorted, gap);
-  const batchOfSend = new Int32Array(sends.length);
-  byTime.forEach((k, pos) => (batchOfSend[k] = batchOf[pos] as number));
-
-  const rows: PlanRow[] = recipients.map((r, i) => {
-    const d = decisionOf[i]!;
-    if (d.ok) {
-      return { kind: 'send', id: r.id, row: r.row, to: r.to, from: fromOf[i] as string, sendAt: d.sendAt, batch: batchOfSend[sendIndex.get(i) as number] as number, category: r.category, timeZone: r.timeZone };
-    }
-    return { kind: 'skip', id: r.id, row: r.row, reason: d.reason, detail: d.limit };
-  });
-  return { rows, sends: sorted, batches: runs, heldBy, policy };
+  const prepared = prepareCampaign(recipients, o);
+  if (o.store) return planThroughStore(recipients, o, prepared, o.store);
+  const store = campaignStore(prepared.policy, recipients.length, o, prepared.columns.commitAheadMs);
+  const compact = withKeys(prepared, store);
+  const n = compact.to.length;
+  const outcome = outcomeViews(outcomeBuffer(n), n);
+  planCompact(store, compact, outcome);
+  return assemblePlan(recipients, o, prepared, outcome);
 }
 
-async function plan(policy: Policy, messages: readonly Message[], o: CampaignOptions): Promise<PlanOutcome> {
-  const options = o.commitAheadMs !== undefined ? { commitAheadMs: o.commitAheadMs } : {};
-  if (o.store) return planInTimeOrderAsync(o.store, messages, o.start, options);
-  const n = messages.length + 16;
+/** A campaign checked and laid out for planning: the policy of the account's tier, and the messages in priority order as columns. */
+export interface PreparedCampaign {
+  readonly policy: Policy;
+  /** Recipient index per planned position (priority order). */
+  readonly order: Int32Array;
+  /** Sending number (index in `options.numbers`) per recipient. */
+  readonly fromOf: Uint16Array;
+  /** The columns, without the store's key reservations (see `withKeys`). */
+  readonly columns: Omit<CompactCampaign, 'keyBase' | 'memberBase'>;
+  /** Distinct recipients and distinct (number, recipient) pairs. */
+  readonly recipientCount: number;
+  readonly pairCount: number;
+}
+
+/** The compact campaign on `store`: reserves its anonymous recipient and pair keys there. */
+export function withKeys(prepared: PreparedCampaign, store: MemoryStore): CompactCampaign {
+  return { ...prepared.columns, ...reserveCampaignKeys(store, prepared.recipientCount, prepared.pairCount) };
+}
+
+/** Dense ids of equal values (0 … count−1, in ascending value order), without a hash map. */
+function denseIds(values: Float64Array): { ids: Int32Array; count: number } {
+  const sorted = values.slice().sort();
+  let u = 0;
+  for (let k = 0; k < sorted.length; k++) if (u === 0 || sorted[k] !== sorted[u - 1]) sorted[u++] = sorted[k] as number;
+  const ids = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i] as number;
+    let lo = 0;
+    let hi = u - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as number) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    ids[i] = lo;
+  }
+  return { ids, count: u };
+}
+
+/** Validates the campaign (typed errors naming the recipient) and lays it out in priority order. */
+export function prepareCampaign(recipients: readonly CampaignRecipient[], o: CampaignOptions): PreparedCampaign {
+  if (o.numbers.length === 0) throw new RangeError('Expected `numbers` to name at least one sending number');
+  if (o.numbers.length > 65_535) throw new RangeError(`Expected \`numbers\` to hold at most 65,535 numbers, got ${o.numbers.length}`);
+  const policy = withAccountTier(o.policy, o.accountStartedAt, o.start);
+  const m = recipients.length;
+  const rank = new Uint8Array(m);
+  const zoneIds = new Map<string, number>();
+  const zoneOf = new Uint16Array(m);
+  const digits = new Float64Array(m);
+  // Every recipient's number is checked; the other fields once per distinct (category, zone),
+  // through the full message validation, with the recipient's path in the error.
+  const seen = new Set<string>();
+  for (let i = 0; i < m; i++) {
+    const r = recipients[i]!;
+    const p = PRIORITY[r.category];
+    if (p === undefined) throw new ValidationError(`recipients[${i}].category`, `one of ${CATEGORY_ORDER.join(', ')}`, r.category);
+    rank[i] = p;
+    const d = e164Digits(r.to);
+    if (d < 0) {
+      validateE164(r.to, `recipients[${i}].to`); // throws, naming the recipient
+      throw new ValidationError(`recipients[${i}].to`, 'a canonical E.164 number', r.to);
+    }
+    digits[i] = d;
+    let z = zoneIds.get(r.timeZone);
+    if (z === undefined) {
+      if (zoneIds.size >= 65_535) throw new ValidationError(`recipients[${i}].timeZone`, 'one of at most 65,535 distinct zones in a campaign', r.timeZone);
+      zoneIds.set(r.timeZone, (z = zoneIds.size));
+    }
+    zoneOf[i] = z;
+    const classKey = `${r.category}\u0000${r.timeZone}`;
+    if (!seen.has(classKey)) {
+      seen.add(classKey);
+      validateMessage(messageOf(r, o, o.numbers[0] as string), `recipients[${i}]`);
+    }
+  }
+  for (const [k, from] of o.numbers.entries()) validateMessage(messageOf(recipients[0] ?? { id: 'x', row: 1, to: '+10000000000', timeZone: 'UTC', category: 'marketing' }, o, from), `numbers[${k}]`);
+  // Stable counting sort by priority: input order within a category.
+  const counts = new Int32Array(CATEGORY_ORDER.length + 1);
+  for (let i = 0; i < m; i++) counts[(rank[i] as number) + 1] = (counts[(rank[i] as number) + 1] as number) + 1;
+  for (let k = 0; k < CATEGORY_ORDER.length; k++) counts[k + 1] = (counts[k + 1] as number) + (counts[k] as number);
+  const order = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const k = rank[i] as number;
+    order[counts[k] as number] = i;
+    counts[k] = (counts[k] as number) + 1;
+  }
+  // Least loaded number first, ties to the lowest index: in priority order that is a rotation.
+  const fromOf = new Uint16Array(m);
+  const to = new Float64Array(m);
+  const number = new Uint16Array(m);
+  const zone = new Uint16Array(m);
+  const category = new Uint8Array(m);
+  const pool = o.numbers.length;
+  for (let k = 0; k < m; k++) {
+    const i = order[k] as number;
+    const from = k % pool;
+    fromOf[i] = from;
+    to[k] = digits[i] as number;
+    number[k] = from;
+    zone[k] = zoneOf[i] as number;
+    category[k] = rank[i] as number;
+  }
+  const recipientIds = denseIds(to);
+  const pairKeys = new Float64Array(m);
+  for (let k = 0; k < m; k++) pairKeys[k] = (recipientIds.ids[k] as number) * pool + (number[k] as number);
+  const pairIds = recipientIds.count === m ? recipientIds : denseIds(pairKeys);
+  const columns = {
+    portfolio: o.portfolio,
+    campaign: o.campaign,
+    start: o.start,
+    deadline: o.deadline ?? null,
+    commitAheadMs: o.commitAheadMs ?? 60_000,
+    numbers: o.numbers,
+    zones: [...zoneIds.keys()],
+    to,
+    recipient: recipientIds.ids,
+    pair: pairIds.ids,
+    number,
+    zone,
+    category,
+  };
+  return { policy, order, fromOf, columns, recipientCount: recipientIds.count, pairCount: pairIds.count };
+}
+
+/** The digits of a canonical E.164 number as an integer (≤ 15 digits: exact), or -1 when it is not one. */
+function e164Digits(to: unknown): number {
+  if (typeof to !== 'string' || to.length < 9 || to.length > 16 || to.charCodeAt(0) !== 43) return -1;
+  let d = 0;
+  for (let k = 1; k < to.length; k++) {
+    const c = to.charCodeAt(k) - 48;
+    if (c < 0 || c > 9 || (k === 1 && c === 0)) return -1;
+    d = d * 10 + c;
+  }
+  return d;
+}
+
+/** A private embedded store sized for a campaign of n recipients. */
+export function campaignStore(policy: Policy, n: number, o: Pick<CampaignOptions, 'portfolio' | 'numbers'>, commitAheadMs = 60_000): MemoryStore {
+  // Room for every recipient plus one template per class (at most numbers × zones × categories; 4,096 is plenty).
+  const keys = n + 4_096;
   const sized: Record<string, number> = {};
-  for (const rule of policy.limits) if (rule.scope === 'pair' || rule.scope === 'recipient') sized[rule.name] = n;
-  const store = MemoryStore.create(policy, { capacity: { maxMessages: n, members: n, keys: sized } });
-  return planInTimeOrder(store, messages, o.start, options);
+  for (const rule of policy.limits) if (rule.scope === 'pair' || rule.scope === 'recipient') sized[rule.name] = keys;
+  // Commits go at most `commitAheadMs` ahead of the planner's instant, so a few remembered days
+  // per recipient are plenty (a further day fails closed and is retried later), and the store
+  // touches 32 bytes per recipient instead of 256.
+  let daysPerKey = 4;
+  while (daysPerKey < 1024 && daysPerKey < Math.ceil(commitAheadMs / 86_400_000) + 3) daysPerKey *= 2;
+  // The longest key: portfolio|rule|from|to (to is at most 16 characters).
+  const keyLength = o.portfolio.length + Math.max(...policy.limits.map((r) => r.name.length)) + Math.max(...o.numbers.map((s) => s.length)) + 16 + 3;
+  return MemoryStore.create(policy, { capacity: { maxMessages: 16, members: keys, keys: sized, daysPerKey, keyLength } });
+}
+
+function messageOf(r: CampaignRecipient, o: CampaignOptions, from: string): Message {
+  return {
+    id: `${o.campaign}:${r.row}`,
+    to: r.to,
+    from,
+    portfolio: o.portfolio,
+    category: r.category,
+    campaign: o.campaign,
+    timeZone: r.timeZone,
+    notBefore: o.start,
+    ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+  };
+}
+
+/** Every message through the store contract (one awaited admission at a time). */
+async function planThroughStore(recipients: readonly CampaignRecipient[], o: CampaignOptions, prepared: PreparedCampaign, store: AdmissionStore): Promise<CampaignPlan> {
+  const { order, fromOf } = prepared;
+  const messages = Array.from(order, (i) => messageOf(recipients[i]!, o, o.numbers[fromOf[i] as number] as string));
+  const outcome = await planInTimeOrderAsync(store, messages, o.start, o.commitAheadMs !== undefined ? { commitAheadMs: o.commitAheadMs } : {});
+  const n = messages.length;
+  const compact = outcomeViews(outcomeBuffer(n), n);
+  const ids = new Map(ruleNames(prepared.policy).map((name, id) => [name, id]));
+  outcome.decisions.forEach((d, k) => {
+    let bits = 0;
+    for (const rule of outcome.deferredBy[k] ?? []) bits |= 1 << (ids.get(rule) ?? 31);
+    compact.held[k] = bits;
+    if (d.ok) {
+      compact.sendAt[k] = d.sendAt;
+      compact.rule[k] = -1;
+      return;
+    }
+    compact.sendAt[k] = NaN;
+    compact.refusal[k] = REFUSAL_CODES[d.reason] ?? -3;
+    compact.rule[k] = d.limit === null ? -1 : (ids.get(d.limit) ?? -1);
+  });
+  return assemblePlan(recipients, o, prepared, compact);
+}
+
+const REFUSAL_CODES: Partial<Record<RefusalReason, number>> = { deadline: -1, 'wait-exceeds-max': -2, never: -3, capacity: -4 };
+
+/** Rows, time-ordered sends, batches and hold counts from a compact outcome (positions in priority order). */
+export function assemblePlan(recipients: readonly CampaignRecipient[], o: CampaignOptions, prepared: PreparedCampaign, outcome: CompactOutcome): CampaignPlan {
+  const { policy, order, fromOf } = prepared;
+  const m = recipients.length;
+  const names = ruleNames(policy);
+  const posOf = new Int32Array(m);
+  for (let k = 0; k < m; k++) posOf[order[k] as number] = k;
+  const held = new Float64Array(Math.min(32, names.length));
+  let sent = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < m; k++) {
+    const t = outcome.sendAt[k] as number;
+    if (t === t) {
+      sent++;
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+    let bits = outcome.held[k] as number;
+    while (bits !== 0) {
+      const low = bits & -bits;
+      const id = 31 - Math.clz32(low);
+      if (id < held.length) held[id] = (held[id] as number) + 1;
+      bits ^= low;
+    }
+  }
+  // Sent recipients by (sendAt, input position).
+  const byTime = new Int32Array(sent);
+  if (sent > 0 && (max - min + 1) * m < 2 ** 52) {
+    const keys = new Float64Array(sent);
+    let j = 0;
+    for (let i = 0; i < m; i++) {
+      const t = outcome.sendAt[posOf[i] as number] as number;
+      if (t === t) keys[j++] = (t - min) * m + i;
+    }
+    keys.sort();
+    for (let k = 0; k < sent; k++) byTime[k] = (keys[k] as number) % m;
+  } else {
+    let j = 0;
+    for (let i = 0; i < m; i++) if (outcome.sendAt[posOf[i] as number] === outcome.sendAt[posOf[i] as number]) byTime[j++] = i;
+    byTime.sort((a, b) => (outcome.sendAt[posOf[a] as number] as number) - (outcome.sendAt[posOf[b] as number] as number) || a - b);
+  }
+  const sends: CommittedSend[] = new Array(sent);
+  for (let k = 0; k < sent; k++) {
+    const i = byTime[k] as number;
+    const r = recipients[i]!;
+    sends[k] = { id: `${o.campaign}:${r.row}`, sendAt: outcome.sendAt[posOf[i] as number] as number, to: r.to, from: o.numbers[fromOf[i] as number] as string, portfolio: o.portfolio, category: r.category, cost: 1, campaign: o.campaign, timeZone: r.timeZone };
+  }
+  const gap = policy.limits.find((r): r is BatchRule => r.kind === 'batch')?.gapMs ?? 15 * 60_000;
+  const { runs, batchOf } = batchRuns(sends, gap);
+  const batchOfRecipient = new Int32Array(m);
+  for (let k = 0; k < sent; k++) batchOfRecipient[byTime[k] as number] = batchOf[k] as number;
+
+  const rows: PlanRow[] = new Array(m);
+  for (let i = 0; i < m; i++) {
+    const r = recipients[i]!;
+    const k = posOf[i] as number;
+    const t = outcome.sendAt[k] as number;
+    if (t === t) {
+      rows[i] = { kind: 'send', id: r.id, row: r.row, to: r.to, from: o.numbers[fromOf[i] as number] as string, sendAt: t, batch: batchOfRecipient[i] as number, category: r.category, timeZone: r.timeZone };
+    } else {
+      const rule = outcome.rule[k] as number;
+      rows[i] = { kind: 'skip', id: r.id, row: r.row, reason: rawRefusalReason(outcome.refusal[k] as number), detail: rule >= 0 ? (names[rule] ?? null) : null };
+    }
+  }
+  const heldBy = new Map<string, number>();
+  held.forEach((count, id) => {
+    if (count > 0) heldBy.set(names[id] as string, count);
+  });
+  return { rows, sends, batches: runs, heldBy, policy };
 }

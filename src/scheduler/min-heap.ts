@@ -18,6 +18,11 @@ export class MinHeap {
     return this.#keys[0] ?? Infinity;
   }
 
+  /** The id with the smallest key without removing it (-1 when empty). */
+  peekId(): number {
+    return this.#ids[0] ?? -1;
+  }
+
   /** Remove and return the id with the smallest key (-1 when empty). */
   pop(): number {
     const ids = this.#ids;

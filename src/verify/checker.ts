@@ -216,6 +216,10 @@ type Sink = (v: Violation) => void;
 class PeakTracker {
   observed = 0;
   key = '';
+  /** Whether `value` would become the new peak (so callers build a key only then). */
+  beats(value: number): boolean {
+    return value > this.observed;
+  }
   see(value: number, key: string): void {
     if (value > this.observed) {
       this.observed = value;
@@ -252,11 +256,22 @@ function iso(t: number): string {
 /* ------------------------------------------------------------------------------------------ */
 /* Keys                                                                                        */
 
-interface Group {
-  /** Masked, for reports. */
-  readonly display: string;
+class Group {
   /** Ledger positions, in (sendAt, position) order. */
-  readonly idx: number[];
+  readonly idx: number[] = [];
+  readonly #scope: Scope;
+  readonly #first: LedgerEntry;
+  #display: string | null = null;
+
+  constructor(scope: Scope, first: LedgerEntry) {
+    this.#scope = scope;
+    this.#first = first;
+  }
+
+  /** Masked, for reports; built on first use (most keys of a big ledger never need it). */
+  get display(): string {
+    return (this.#display ??= displayKey(this.#scope, this.#first));
+  }
 }
 
 /**
@@ -309,7 +324,7 @@ function groupByScope(ctx: Context, rule: LimitRule): Map<string, Group> {
     if (key === null) continue;
     let g = groups.get(key);
     if (g === undefined) {
-      g = { display: displayKey(rule.scope, e), idx: [] };
+      g = new Group(rule.scope, e);
       groups.set(key, g);
     }
     g.idx.push(i);
@@ -355,7 +370,7 @@ class Episodes {
     null;
   constructor(
     private readonly ctx: Context,
-    private readonly base: { kind: ViolationKind; rule: string; key: string },
+    private readonly base: { kind: ViolationKind; rule: string; keyOf: { readonly display: string } },
     private readonly idx: readonly number[],
     private readonly times: ArrayLike<number>,
     private readonly sink: Sink,
@@ -379,7 +394,9 @@ class Episodes {
     const tail =
       o.span > 1 ? `; still over for ${o.span - 1} more send(s), until ${iso(o.lastAt)}, reaching ${o.worst}` : '';
     this.sink({
-      ...this.base,
+      kind: this.base.kind,
+      rule: this.base.rule,
+      key: this.base.keyOf.display,
       detail: o.detail + tail,
       at: this.times[o.j] as number,
       ids: this.ctx.ids(this.idx, o.lo, o.j),
@@ -426,7 +443,7 @@ function checkRate(ctx: Context, rule: RateRule, g: Group, sink: Sink, peak: Pea
   const bound = Number.MAX_SAFE_INTEGER / 4;
   const safe = total * rule.periodMs <= bound && span * rule.count <= bound && rule.burst * rule.periodMs <= bound;
 
-  const ep = new Episodes(ctx, { kind: 'rate', rule: rule.name, key: g.display }, g.idx, times, sink);
+  const ep = new Episodes(ctx, { kind: 'rate', rule: rule.name, keyOf: g }, g.idx, times, sink);
   const onRightEnd = (j: number, argmin: number, bad: boolean): void => {
     if (!bad) {
       ep.good();
@@ -447,7 +464,9 @@ function checkRate(ctx: Context, rule: RateRule, g: Group, sink: Sink, peak: Pea
   else rateScanBigInt(times, costs, rule, onRightEnd);
   ep.good();
 
-  slidingSums(times, costs, rule.periodMs, (_j, _lo, sum) => peak.see(sum, g.display));
+  slidingSums(times, costs, rule.periodMs, (_j, _lo, sum) => {
+    if (peak.beats(sum)) peak.see(sum, g.display);
+  });
 }
 
 type RightEnd = (j: number, argmin: number, bad: boolean) => void;
@@ -498,9 +517,9 @@ function rateScanBigInt(times: Float64Array, costs: Float64Array, rule: RateRule
 function checkWindow(ctx: Context, rule: WindowRule, g: Group, sink: Sink, peak: PeakTracker): void {
   const times = timesOf(ctx, g.idx);
   const costs = costsOf(ctx, g.idx);
-  const ep = new Episodes(ctx, { kind: 'window', rule: rule.name, key: g.display }, g.idx, times, sink);
+  const ep = new Episodes(ctx, { kind: 'window', rule: rule.name, keyOf: g }, g.idx, times, sink);
   slidingSums(times, costs, rule.windowMs, (j, lo, sum) => {
-    peak.see(sum, g.display);
+    if (peak.beats(sum)) peak.see(sum, g.display);
     if (sum <= rule.count) {
       ep.good();
       return;
@@ -520,6 +539,11 @@ function checkWindow(ctx: Context, rule: WindowRule, g: Group, sink: Sink, peak:
  * counter is named by the date), which is the stricter reading.
  */
 function checkDaily(ctx: Context, rule: DailyRule, g: Group, sink: Sink, peak: PeakTracker): void {
+  // No local day can hold more than the key's whole total: a total within the cap and below the
+  // peak so far can neither overshoot nor raise the peak.
+  let total = 0;
+  for (const i of g.idx) total += ctx.entry(i).cost;
+  if (total <= rule.count && !peak.beats(total)) return;
   const days = new Map<number, { sum: number; idx: number[]; overAt: number; zones: Set<string> }>();
   for (const i of g.idx) {
     const e = ctx.entry(i);
@@ -535,6 +559,7 @@ function checkDaily(ctx: Context, rule: DailyRule, g: Group, sink: Sink, peak: P
     if (d.sum > rule.count && d.overAt < 0) d.overAt = d.idx.length - 1;
   }
   for (const [day, d] of days) {
+    if (d.overAt < 0 && !peak.beats(d.sum)) continue;
     const key = `${g.display}@${dateLabel(day)}`;
     peak.see(d.sum, key);
     if (d.overAt < 0) continue;
@@ -568,9 +593,9 @@ function checkDistinct(ctx: Context, rule: DistinctRule, g: Group, sink: Sink, p
   }
   const times = timesOf(ctx, charged);
   const ones = new Float64Array(charged.length).fill(1);
-  const ep = new Episodes(ctx, { kind: 'distinct', rule: rule.name, key: g.display }, charged, times, sink);
+  const ep = new Episodes(ctx, { kind: 'distinct', rule: rule.name, keyOf: g }, charged, times, sink);
   slidingSums(times, ones, rule.windowMs, (j, lo, n) => {
-    peak.see(n, g.display);
+    if (peak.beats(n)) peak.see(n, g.display);
     if (n <= rule.count) {
       ep.good();
       return;
@@ -605,7 +630,7 @@ function checkBatch(ctx: Context, rule: BatchRule, g: Group, sink: Sink, peak: P
       sum += ctx.entry(idx[end] as number).cost;
       if (overAt < 0 && sum > rule.size) overAt = end;
     }
-    peak.see(sum, g.display);
+    if (peak.beats(sum)) peak.see(sum, g.display);
     if (overAt >= 0) {
       const first = ctx.entry(idx[start] as number).sendAt;
       const last = ctx.entry(idx[end] as number).sendAt;

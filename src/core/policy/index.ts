@@ -4,6 +4,7 @@ export {
   KIND_FIELDS,
   LIMIT_KINDS,
   POLICY_BOUNDS,
+  validateE164,
   validateLimitRule,
   validateLocalTimeWindow,
   validateMessage,

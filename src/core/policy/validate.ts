@@ -291,6 +291,12 @@ function label(value: unknown, path: string): string {
 const E164 = /^\+[1-9][0-9]{7,14}$/;
 const E164_RULE = 'a canonical E.164 number: + then 8 to 15 digits, the first not 0';
 
+/** A recipient number as `validateMessage` requires it (throws ValidationError naming `path`). */
+export function validateE164(value: unknown, path: string): string {
+  if (typeof value !== 'string' || !E164.test(value)) throw invalid(path, E164_RULE, value);
+  return value;
+}
+
 // Time zones. Kept private so that validation does not depend on the calendar module, which
 // has its own check; the two should agree (IANA names only).
 const TIME_ZONE_SHAPE = /^[A-Za-z][A-Za-z0-9_/+-]*$/;

@@ -20,6 +20,15 @@ export interface MemoryStoreCapacity {
   readonly entriesPerKey?: Readonly<Record<string, number>>;
   /** Recipients tracked per `distinct` rule (default 262,144). */
   readonly members?: number;
+  /**
+   * Local days remembered per key of a `daily` rule, a power of two (default 32, enough for the
+   * default 30-day maxWait). A day that would land on a ring position still holding a live day
+   * counts as full (fail closed), so a smaller ring only limits how far ahead a daily-capped
+   * message can be committed. A planner committing a minute ahead needs 4.
+   */
+  readonly daysPerKey?: number;
+  /** Average characters of a key, for the size of each rule's key table (default 48). */
+  readonly keyLength?: number;
 }
 
 const DEFAULT_KEYS: Readonly<Record<Scope, number>> = {
@@ -30,7 +39,7 @@ const DEFAULT_KEYS: Readonly<Record<Scope, number>> = {
   campaign: 1_024,
   apiKey: 1_024,
 };
-/** Daily counts are a ring of this many (day, count) pairs per key: enough for the default 30-day maxWait. */
+/** Daily counts are a ring of this many (day, count) pairs per key by default: enough for the default 30-day maxWait. */
 export const DAILY_RING = 32;
 /** Float64 fields per message record before the per-limit undo blocks. */
 export const RECORD_HEAD = 3;
@@ -73,6 +82,9 @@ export interface ResolvedSizes {
   readonly entriesPerKey: readonly number[];
   readonly members: number;
   readonly recordSize: number;
+  /** (day, count) pairs per daily key, a power of two. */
+  readonly dailyRing: number;
+  readonly keyLength: number;
 }
 
 /** Per-thread views over one rule's shared buffers. */
@@ -93,6 +105,9 @@ export function resolveSizes(policy: Policy, c: MemoryStoreCapacity = {}): Resol
   const maxMessages = sizeOption(c.maxMessages, 'capacity.maxMessages', 262_144);
   const maxPortfolios = sizeOption(c.maxPortfolios, 'capacity.maxPortfolios', 1_024);
   const members = sizeOption(c.members, 'capacity.members', 262_144);
+  const dailyRing = sizeOption(c.daysPerKey, 'capacity.daysPerKey', DAILY_RING);
+  const keyLength = sizeOption(c.keyLength, 'capacity.keyLength', 48);
+  if ((dailyRing & (dailyRing - 1)) !== 0 || dailyRing > 1024) throw new ValidationError('capacity.daysPerKey', 'a power of two from 1 to 1,024', dailyRing);
   for (const name of Object.keys(c.keys ?? {})) checkRuleName(policy, name, 'capacity.keys');
   for (const name of Object.keys(c.entriesPerKey ?? {})) checkRuleName(policy, name, 'capacity.entriesPerKey');
   const keys = policy.limits.map((rule) => {
@@ -118,6 +133,8 @@ export function resolveSizes(policy: Policy, c: MemoryStoreCapacity = {}): Resol
     entriesPerKey,
     members,
     recordSize: RECORD_HEAD + UNDO_FIELDS * policy.limits.length,
+    dailyRing,
+    keyLength,
   };
 }
 
@@ -137,7 +154,7 @@ export function allocate(policy: Policy, sizes: ResolvedSizes): MemoryStoreHandl
         n = keys;
         break;
       case 'daily':
-        n = keys * DAILY_RING * 2;
+        n = keys * sizes.dailyRing * 2;
         break;
       case 'batch':
         f = keys * 3;
@@ -145,7 +162,7 @@ export function allocate(policy: Policy, sizes: ResolvedSizes): MemoryStoreHandl
     }
     const distinct = rule.kind === 'distinct';
     return {
-      keys: SharedStringTable.create(keys, 48).buffers,
+      keys: SharedStringTable.create(keys, sizes.keyLength).buffers,
       f: new SharedArrayBuffer(Math.max(8, f * 8)),
       n: new SharedArrayBuffer(Math.max(8, n * 4)),
       members: distinct ? SharedStringTable.create(sizes.members, 24).buffers : null,

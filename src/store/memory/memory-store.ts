@@ -19,7 +19,6 @@ import type {
 import type { AdmissionStore, AdmitCallOptions } from '../contract.js';
 import { monotonicClock, type Clock } from './clock.js';
 import {
-  DAILY_RING,
   RECORD_HEAD,
   UNDO_FIELDS,
   allocate,
@@ -57,6 +56,10 @@ export interface PreparedMessage {
   readonly calendar: ZoneCalendar;
   readonly windows: readonly CompiledWindows[];
   readonly windowNames: readonly string[];
+  /** Index in `policy.sendWindows` per applied window. */
+  readonly windowRules: Int32Array;
+  /** Positions (in `rules`) of the limits whose key or member depends on the recipient (pair and recipient scopes, distinct rules). */
+  readonly recipientLimits: Int32Array;
   readonly timeZone: string;
 }
 
@@ -77,6 +80,16 @@ const REASONS: Record<number, RefusalReason> = {
   [R_CAPACITY]: 'capacity',
 };
 
+/** The refusal behind a negative code of `admitPreparedRaw` / `admitBoundRaw` (-2 is `wait-exceeds-max`). */
+export function rawRefusalReason(code: number): RefusalReason {
+  const reason = REASONS[code];
+  if (reason === undefined) throw new RangeError(`Expected a raw refusal code (-1 to -4), got ${code}`);
+  return reason;
+}
+
+/** The raw code of a refusal for a slot further out than `maxWaitMs` (ask again at `lastRetryAt()`). */
+export const RAW_WAIT = R_WAIT;
+
 /**
  * The embedded store: all limit state lives in SharedArrayBuffers, so every worker thread that
  * attaches (`MemoryStore.attach(store.handle)`) shares one truth. An admission takes its
@@ -94,6 +107,7 @@ export class MemoryStore implements AdmissionStore {
   readonly #status: Int32Array;
   readonly #records: Float64Array;
   readonly #recordSize: number;
+  readonly #dailyRing: number;
   readonly #clock: Clock;
   readonly #ledger: CommittedSend[] | null;
   readonly #windowCache = new Map<string, CompiledWindows>();
@@ -123,6 +137,7 @@ export class MemoryStore implements AdmissionStore {
     this.#status = new Int32Array(handle.status);
     this.#records = new Float64Array(handle.records);
     this.#recordSize = handle.sizes.recordSize;
+    this.#dailyRing = handle.sizes.dailyRing;
     this.#clock = options.clock ?? monotonicClock();
     this.#ledger = options.recordLedger ? [] : null;
   }
@@ -148,6 +163,10 @@ export class MemoryStore implements AdmissionStore {
       if (view.members) members[j] = view.members.intern(`${slots[j]}|${message.to}`);
     });
     const windows = resolved.windows.map((w) => this.#compiled(resolved.timeZone, w.name, w.allowed));
+    const recipientLimits: number[] = [];
+    resolved.limits.forEach((limit, j) => {
+      if (limit.rule.scope === 'pair' || limit.rule.scope === 'recipient' || limit.rule.kind === 'distinct') recipientLimits.push(j);
+    });
     return {
       message,
       cost: resolved.cost,
@@ -158,8 +177,66 @@ export class MemoryStore implements AdmissionStore {
       calendar: zoneCalendar(resolved.timeZone),
       windows,
       windowNames: resolved.windows.map((w) => w.name),
+      windowRules: Int32Array.from(resolved.windows, (w) => this.policy.sendWindows.indexOf(w)),
+      recipientLimits: Int32Array.from(recipientLimits),
       timeZone: resolved.timeZone,
     };
+  }
+
+  /**
+   * Reserves `count` anonymous keys of limit rule `rule` (an index in `policy.limits`) and returns
+   * the first handle: slots for a caller that numbers its own keys (a campaign planner, its
+   * recipients), so that a key costs no string. Their state is that of any key; they have no
+   * name, so only their handles reach them. May throw CapacityError.
+   */
+  reserveKeys(rule: number, count: number): number {
+    return (this.#rule(rule)).keys.reserve(count);
+  }
+
+  /** Like `reserveKeys`, for the recipients tracked by a `distinct` rule. */
+  reserveMembers(rule: number, count: number): number {
+    const v = this.#rule(rule);
+    if (v.members === null) throw new RangeError(`Expected rule ${rule} to be a distinct rule, got a ${v.rule.kind} rule`);
+    return v.members.reserve(count);
+  }
+
+  #rule(index: number): RuleView {
+    const v = this.#rules[index];
+    if (v === undefined) throw new RangeError(`Expected a limit rule index from 0 to ${this.#rules.length - 1}, got ${index}`);
+    return v;
+  }
+
+  /**
+   * `admitPreparedRaw` for `p` sent to another recipient, whose key and member handles (one per
+   * entry of `p.recipientLimits`) are at `offset` in `slots` and `members` (for instance keys from
+   * `reserveKeys`). Rewrites `p`'s recipient handles in place, so `p` must not be shared by
+   * concurrent callers (each thread prepares its own). See `lastPusher` and `lastRetryAt`.
+   */
+  admitBoundRaw(p: PreparedMessage, slots: Int32Array, members: Int32Array, offset: number, now: Millis, maxWaitMs: number): number {
+    const ps = p.slots as Int32Array;
+    const pm = p.members as Int32Array;
+    for (let k = 0; k < p.recipientLimits.length; k++) {
+      const j = p.recipientLimits[k] as number;
+      ps[j] = slots[offset + k] as number;
+      pm[j] = members[offset + k] as number;
+    }
+    return this.#decide(p, now, maxWaitMs, -1);
+  }
+
+  /**
+   * After a raw admission of `p` in this thread: the rule that pushed its slot furthest (or
+   * refused it), as an index in `[...policy.limits, ...policy.sendWindows]`, or -1 for none.
+   */
+  lastPusher(p: PreparedMessage): number {
+    const j = this.#pusher;
+    if (j < 0) return -1;
+    if (j < p.rules.length) return p.rules[j] as number;
+    return this.policy.limits.length + (p.windowRules[j - p.rules.length] as number);
+  }
+
+  /** After a raw admission refused with the wait code (-2): the earliest instant worth asking again. */
+  lastRetryAt(): Millis {
+    return this.#retryAt;
   }
 
   admitSync(message: Message, options: AdmitCallOptions = {}): Decision {
@@ -385,9 +462,10 @@ export class MemoryStore implements AdmissionStore {
       }
       case 'daily': {
         let at = t;
-        for (let k = 0; k < 4 * DAILY_RING; k++) {
+        const ring = this.#dailyRing;
+        for (let k = 0; k < 4 * ring; k++) {
           const day = cal.dayOf(at);
-          if (dailyUsed(v.n, slot, day, cal, floor) + cost <= rule.count) return at;
+          if (dailyUsed(v.n, ring, slot, day, cal, floor) + cost <= rule.count) return at;
           at = cal.nextDayStart(at);
         }
         return at;
@@ -443,7 +521,7 @@ export class MemoryStore implements AdmissionStore {
           break;
         case 'daily': {
           const day = p.calendar.dayOf(sendAt);
-          dailyAdd(v.n, slot, day, cost);
+          dailyAdd(v.n, this.#dailyRing, slot, day, cost);
           if (record >= 0) rec[u + 1] = day;
           break;
         }
@@ -507,7 +585,7 @@ export class MemoryStore implements AdmissionStore {
           v.n[slot] = removeSorted(v.f, slot * v.cap, v.n[slot] as number, sendAt, cost);
           break;
         case 'daily':
-          dailyAdd(v.n, slot, rec[u + 1] as number, -cost);
+          dailyAdd(v.n, this.#dailyRing, slot, rec[u + 1] as number, -cost);
           break;
         case 'distinct': {
           const m = v.m!;
@@ -546,7 +624,7 @@ export class MemoryStore implements AdmissionStore {
         return Math.max(0, rule.count - used);
       }
       case 'daily':
-        return Math.max(0, rule.count - dailyUsed(v.n, slot, cal.dayOf(now), cal, now));
+        return Math.max(0, rule.count - dailyUsed(v.n, this.#dailyRing, slot, cal.dayOf(now), cal, now));
       case 'batch': {
         const last = v.f[slot * 3] as number;
         if (last === 0 || now - last >= rule.gapMs) return rule.size;
@@ -589,16 +667,16 @@ export class MemoryStore implements AdmissionStore {
  * free; one holding a different day that is still live cannot tell us anything about `day`, so
  * that day counts as full (fail closed: the admission moves on to another day).
  */
-function dailyUsed(n: Int32Array, slot: number, day: number, cal: ZoneCalendar, floor: Millis): number {
-  const i = (slot * DAILY_RING + (day & (DAILY_RING - 1))) * 2;
+function dailyUsed(n: Int32Array, ring: number, slot: number, day: number, cal: ZoneCalendar, floor: Millis): number {
+  const i = (slot * ring + (day & (ring - 1))) * 2;
   const stored = (n[i] as number) - 1;
   if (stored === day) return n[i + 1] as number;
   if (stored < 0 || stored < cal.dayOf(floor)) return 0;
   return Infinity;
 }
 
-function dailyAdd(n: Int32Array, slot: number, day: number, cost: number): void {
-  const i = (slot * DAILY_RING + (day & (DAILY_RING - 1))) * 2;
+function dailyAdd(n: Int32Array, ring: number, slot: number, day: number, cost: number): void {
+  const i = (slot * ring + (day & (ring - 1))) * 2;
   if ((n[i] as number) - 1 === day) n[i + 1] = (n[i + 1] as number) + cost;
   else if (cost > 0) {
     n[i] = day + 1;

@@ -1,4 +1,5 @@
 import { CapacityError } from '../../errors.js';
+import { lock, unlock } from './shared-lock.js';
 
 /**
  * Interns strings to dense integer handles (0, 1, 2, …) in shared memory, so every worker
@@ -62,6 +63,25 @@ export class SharedStringTable {
     return handle;
   }
 
+  /**
+   * Reserves `count` consecutive handles that name no string (`stringOf` gives '' and `lookup`
+   * never finds them) and returns the first: state slots that a caller addresses by its own
+   * dense ids, such as a campaign planner numbering its recipients. Throws CapacityError when
+   * the table cannot hold them.
+   */
+  reserve(count: number): number {
+    const meta = this.#meta;
+    lock(meta, 0);
+    try {
+      const first = meta[1] as number;
+      if (first + count > this.capacity) throw new CapacityError(`more than ${this.capacity} distinct keys in one table`);
+      Atomics.store(meta, 1, first + count);
+      return first;
+    } finally {
+      unlock(meta, 0);
+    }
+  }
+
   /** The handle of `s`, or -1 if it was never interned. */
   lookup(s: string): number {
     const memo = this.#local.get(s);
@@ -90,7 +110,7 @@ export class SharedStringTable {
 
   #insert(s: string, h: number): number {
     const meta = this.#meta;
-    while (Atomics.compareExchange(meta, 0, 0, 1) !== 0) Atomics.wait(meta, 0, 1, 1);
+    lock(meta, 0);
     try {
       let i = h & this.#mask;
       for (;;) {
@@ -112,8 +132,7 @@ export class SharedStringTable {
       Atomics.store(this.#slots, i * 2 + 1, handle + 1);
       return handle;
     } finally {
-      Atomics.store(meta, 0, 0);
-      Atomics.notify(meta, 0, 1);
+      unlock(meta, 0);
     }
   }
 

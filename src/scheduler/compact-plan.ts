@@ -1,0 +1,171 @@
+import type { Category, Message, Millis } from '../core/types.js';
+import { RAW_WAIT, type MemoryStore, type PreparedMessage } from '../store/memory/memory-store.js';
+import type { PartClock } from './part-clock.js';
+import { holdKinds, TimeOrderedPlanner } from './time-ordered-planner.js';
+
+/** Categories by their index in `CompactCampaign.category`, in priority order. */
+export const CATEGORY_ORDER: readonly Category[] = ['authentication', 'utility', 'service', 'marketing'];
+
+/**
+ * A campaign (or one worker's part of it) as columns: one entry per message, in priority order.
+ * Plain integers only, so a part travels between threads as a transferred buffer.
+ */
+export interface CompactCampaign {
+  readonly portfolio: string;
+  readonly campaign: string;
+  readonly start: Millis;
+  readonly deadline: Millis | null;
+  readonly commitAheadMs: number;
+  readonly numbers: readonly string[];
+  readonly zones: readonly string[];
+  /** E.164 digits (`to` without its `+`; at most 15 digits, so exact in a double). */
+  readonly to: Float64Array;
+  /** Dense id of the recipient (equal `to`, equal id) over the whole campaign. */
+  readonly recipient: Int32Array;
+  /** Dense id of the (sending number, recipient) pair over the whole campaign. */
+  readonly pair: Int32Array;
+  /**
+   * Per limit rule (index in `policy.limits`): the first of the store's anonymous keys reserved
+   * for the rule's pair or recipient ids (-1 for other scopes), and for a distinct rule the first
+   * of its reserved members (-1 otherwise). See `reserveCampaignKeys`.
+   */
+  readonly keyBase: Int32Array;
+  readonly memberBase: Int32Array;
+  /** Index in `numbers`. */
+  readonly number: Uint16Array;
+  /** Index in `zones`. */
+  readonly zone: Uint16Array;
+  /** Index in `CATEGORY_ORDER`. */
+  readonly category: Uint8Array;
+}
+
+/** The plan of a compact campaign, per message in the same order. */
+export interface CompactOutcome {
+  /** The send instant, or NaN when refused. */
+  readonly sendAt: Float64Array;
+  /** 0 when sent, else the store's raw refusal code (see `rawRefusalReason`). */
+  readonly refusal: Int8Array;
+  /** Rule id (`[...limits, ...sendWindows]`) that refused it, or -1. */
+  readonly rule: Int16Array;
+  /** Bits of the rule ids that deferred it. */
+  readonly held: Int32Array;
+}
+
+/** One buffer holding a CompactOutcome for n messages (so it moves between threads in one transfer). */
+export function outcomeBuffer(n: number): ArrayBuffer {
+  return new ArrayBuffer(n * 15);
+}
+
+export function outcomeViews(buffer: ArrayBuffer, n: number): CompactOutcome {
+  return {
+    sendAt: new Float64Array(buffer, 0, n),
+    held: new Int32Array(buffer, n * 8, n),
+    rule: new Int16Array(buffer, n * 12, n),
+    refusal: new Int8Array(buffer, n * 14, n),
+  };
+}
+
+/**
+ * Reserves, in the campaign's store, one anonymous key per recipient (or pair) for each rule of
+ * recipient (or pair) scope, and one member per recipient (per pair for number and pair scopes)
+ * for each distinct rule. Returns `keyBase` and `memberBase` for CompactCampaign.
+ */
+export function reserveCampaignKeys(store: MemoryStore, recipients: number, pairs: number): { keyBase: Int32Array; memberBase: Int32Array } {
+  const limits = store.policy.limits;
+  const keyBase = new Int32Array(limits.length).fill(-1);
+  const memberBase = new Int32Array(limits.length).fill(-1);
+  limits.forEach((rule, r) => {
+    if (rule.scope === 'pair') keyBase[r] = store.reserveKeys(r, pairs);
+    else if (rule.scope === 'recipient') keyBase[r] = store.reserveKeys(r, recipients);
+    if (rule.kind === 'distinct') memberBase[r] = store.reserveMembers(r, byPair(rule.scope) ? pairs : recipients);
+  });
+  return { keyBase, memberBase };
+}
+
+/** Whether a rule's key (so a distinct rule's members) is per pair rather than per recipient. */
+const byPair = (scope: string): boolean => scope === 'pair' || scope === 'number';
+
+/**
+ * Plans a compact campaign on an embedded store (its own or one shared with other threads).
+ *
+ * Messages of one class (number, category, zone) differ only in their recipient, so one
+ * prepared message per class serves them all: each message costs its recipient-dependent key
+ * handles (two integers with the conservative preset, taken from the reserved anonymous keys),
+ * never a string, a Message or a PreparedMessage object. Admissions skip the store's id records: the planner owns its message ids.
+ * `clock` keeps this part in step with the other parts of a parallel plan (see PartClock).
+ */
+export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome, clock: PartClock | null = null): void {
+  const n = c.to.length;
+  const classIds = new Map<number, number>();
+  const classOf = new Int32Array(n);
+  const templates: PreparedMessage[] = [];
+  const queueOfClass: number[] = [];
+  const toOf = (i: number): string => `+${c.to[i] as number}`;
+  for (let i = 0; i < n; i++) {
+    const key = ((c.number[i] as number) * c.zones.length + (c.zone[i] as number)) * 4 + (c.category[i] as number);
+    let k = classIds.get(key);
+    if (k === undefined) {
+      k = templates.length;
+      classIds.set(key, k);
+      queueOfClass.push(c.number[i] as number);
+      templates.push(store.prepare(templateOf(c, i, toOf(i), k)));
+    }
+    classOf[i] = k;
+  }
+  let stride = 0;
+  for (const p of templates) stride = Math.max(stride, p.recipientLimits.length);
+  const slots = new Int32Array(n * stride);
+  const members = new Int32Array(n * stride);
+  const limits = store.policy.limits;
+  for (let i = 0; i < n; i++) {
+    const p = templates[classOf[i] as number]!;
+    const recipient = c.recipient[i] as number;
+    const pair = c.pair[i] as number;
+    for (let k = 0; k < p.recipientLimits.length; k++) {
+      const j = p.recipientLimits[k] as number;
+      const r = p.rules[j] as number;
+      const rule = limits[r]!;
+      const keyBase = c.keyBase[r] as number;
+      slots[i * stride + k] = keyBase < 0 ? (p.slots[j] as number) : keyBase + (rule.scope === 'pair' ? pair : recipient);
+      const memberBase = c.memberBase[r] as number;
+      members[i * stride + k] = memberBase < 0 ? -1 : memberBase + (byPair(rule.scope) ? pair : recipient);
+    }
+  }
+
+  const planner = new TimeOrderedPlanner({ classOf, queueOfClass: Int32Array.from(queueOfClass), queues: c.numbers.length, kinds: holdKinds(store.policy), start: c.start, notBefore: null });
+  const { sendAt, refusal, rule } = into;
+  const ahead = c.commitAheadMs;
+  for (let i = planner.next(); i >= 0; i = planner.next()) {
+    if (clock !== null) clock.advance(planner.at);
+    const p = templates[classOf[i] as number]!;
+    const r = store.admitBoundRaw(p, slots, members, i * stride, planner.at, ahead);
+    if (r >= 0) {
+      sendAt[i] = r;
+      refusal[i] = 0;
+      rule[i] = -1;
+      planner.answer(i, NaN, -1);
+    } else if (r === RAW_WAIT) {
+      planner.answer(i, store.lastRetryAt(), store.lastPusher(p));
+    } else {
+      sendAt[i] = NaN;
+      refusal[i] = r;
+      rule[i] = store.lastPusher(p);
+      planner.answer(i, NaN, -1);
+    }
+  }
+  into.held.set(planner.held);
+}
+
+function templateOf(c: CompactCampaign, i: number, to: string, k: number): Message {
+  return {
+    id: `${c.campaign}:class-${k}`,
+    to,
+    from: c.numbers[c.number[i] as number] as string,
+    portfolio: c.portfolio,
+    category: CATEGORY_ORDER[c.category[i] as number] as Category,
+    campaign: c.campaign,
+    timeZone: c.zones[c.zone[i] as number] as string,
+    notBefore: c.start,
+    ...(c.deadline !== null ? { deadline: c.deadline } : {}),
+  };
+}

@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { PlanWorkerError } from '../errors.js';
+import { assemblePlan, campaignStore, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient } from './campaign.js';
+import { outcomeBuffer, outcomeViews, type CompactOutcome } from './compact-plan.js';
+import { partClockBuffer } from './part-clock.js';
+import { packTask } from './plan-task.js';
+
+export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
+  /**
+   * Worker threads (default 2). The campaign is split by sending number, so more threads than
+   * numbers in the pool do not help: at most `numbers.length` workers run.
+   */
+  readonly threads?: number;
+  /**
+   * The worker script (default: `plan-worker.js` beside the bundle that holds this function, as
+   * built into `dist/`). Only needed when running from the TypeScript sources.
+   */
+  readonly workerFile?: string | URL;
+}
+
+/**
+ * `planCampaign` on a Piscina pool of worker threads. The sending numbers are split between the
+ * workers; each worker plans the messages of its numbers in simulated time order against one
+ * embedded store in shared memory, so every limit is exact whatever the number of threads:
+ * per-number and per-pair limits live in one worker, and everything shared (the campaign's
+ * batches, per-recipient daily caps, portfolio limits such as the messaging limit) is decided
+ * under the store's portfolio lock. Message columns go to the workers and send instants come
+ * back as transferred typed arrays.
+ *
+ * With one thread the plan is deterministic (and equals `planCampaign`'s). With more, the
+ * limits still hold for every send, but which worker takes a contended slot of a shared limit
+ * depends on thread timing, so two runs may differ.
+ *
+ * A worker that throws (say, a store capacity exhausted) fails the whole plan with a
+ * PlanWorkerError carrying its error as `cause`; the pool is shut down either way.
+ */
+export async function planCampaignParallel(recipients: readonly CampaignRecipient[], o: ParallelPlanOptions): Promise<CampaignPlan> {
+  const threads = o.threads ?? 2;
+  if (!Number.isSafeInteger(threads) || threads < 1 || threads > 256) {
+    throw new RangeError(`Expected \`threads\` to be an integer from 1 to 256, got ${String(threads)}`);
+  }
+  const filename = workerPath(o.workerFile);
+  const prepared = prepareCampaign(recipients, o);
+  const n = prepared.columns.to.length;
+  const store = campaignStore(prepared.policy, n, o, prepared.columns.commitAheadMs);
+  const compact = withKeys(prepared, store);
+  const parts = Math.min(threads, o.numbers.length);
+
+  // Part p takes numbers p, p + parts, p + 2·parts, …: with a rotation over the pool, the parts
+  // hold nearly equal shares of every category and zone.
+  const numberMap = new Int32Array(o.numbers.length);
+  const partNumbers: string[][] = Array.from({ length: parts }, () => []);
+  o.numbers.forEach((num, k) => {
+    const list = partNumbers[k % parts]!;
+    numberMap[k] = list.length;
+    list.push(num);
+  });
+  const counts = new Int32Array(parts);
+  for (let i = 0; i < n; i++) {
+    const p = (compact.number[i] as number) % parts;
+    counts[p] = (counts[p] as number) + 1;
+  }
+  const positions = Array.from(counts, (c) => new Int32Array(c));
+  const fill = new Int32Array(parts);
+  for (let i = 0; i < n; i++) {
+    const p = (compact.number[i] as number) % parts;
+    positions[p]![fill[p] as number] = i;
+    fill[p] = (fill[p] as number) + 1;
+  }
+
+  const clock = partClockBuffer(parts);
+  // A part may run this far ahead of the slowest one in simulated time; what it is ahead by is
+  // at most how late the slowest part's next sends can slip.
+  const lookaheadSeconds = 1;
+  const pool = new Piscina({ filename, minThreads: parts, maxThreads: parts, idleTimeout: 1_000, atomics: 'disabled' });
+  let outcomes: ArrayBuffer[];
+  try {
+    outcomes = await Promise.all(
+      positions.map(async (pos, p) => {
+        const task = packTask(store.handle, { clock, part: p, parts, lookaheadSeconds }, compact, pos, partNumbers[p]!, numberMap);
+        try {
+          return (await pool.run(task, { name: 'plan', transferList: [task.columns] })) as ArrayBuffer;
+        } catch (cause) {
+          throw new PlanWorkerError(p, { cause });
+        }
+      }),
+    );
+  } finally {
+    await pool.destroy();
+  }
+
+  const outcome = outcomeViews(outcomeBuffer(n), n);
+  positions.forEach((pos, p) => merge(outcome, outcomeViews(outcomes[p]!, pos.length), pos));
+  return assemblePlan(recipients, o, prepared, outcome);
+}
+
+function merge(into: CompactOutcome, part: CompactOutcome, positions: Int32Array): void {
+  for (let k = 0; k < positions.length; k++) {
+    const i = positions[k] as number;
+    into.sendAt[i] = part.sendAt[k] as number;
+    into.refusal[i] = part.refusal[k] as number;
+    into.rule[i] = part.rule[k] as number;
+    into.held[i] = part.held[k] as number;
+  }
+}
+
+function workerPath(file: string | URL | undefined): string {
+  if (file !== undefined) return file instanceof URL ? fileURLToPath(file) : file;
+  const path = fileURLToPath(new URL('./plan-worker.js', import.meta.url));
+  if (!existsSync(path)) {
+    throw new Error(`The planning worker script is missing at ${path}: build the package (npm run build), or pass \`workerFile\``);
+  }
+  return path;
+}

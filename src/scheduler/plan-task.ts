@@ -1,0 +1,76 @@
+import type { Millis } from '../core/types.js';
+import type { MemoryStoreHandle } from '../store/memory/layout.js';
+import type { CompactCampaign } from './compact-plan.js';
+
+/** What one planning worker receives: structured-cloneable; the columns travel as one transferred buffer. */
+export interface PlanTask {
+  readonly handle: MemoryStoreHandle;
+  /** The parts' shared simulated clocks (see PartClock). */
+  readonly clock: SharedArrayBuffer;
+  readonly part: number;
+  readonly parts: number;
+  readonly lookaheadSeconds: number;
+  readonly portfolio: string;
+  readonly campaign: string;
+  readonly start: Millis;
+  readonly deadline: Millis | null;
+  readonly commitAheadMs: number;
+  readonly numbers: readonly string[];
+  readonly zones: readonly string[];
+  readonly keyBase: Int32Array;
+  readonly memberBase: Int32Array;
+  readonly count: number;
+  /** Columns of `count` messages: to (Float64), recipient and pair (Int32), number and zone (Uint16), category (Uint8). */
+  readonly columns: ArrayBuffer;
+}
+
+/** Packs a part of a campaign (the messages at `positions`, numbers renumbered by `numberMap`) into a task. */
+export function packTask(
+  handle: MemoryStoreHandle,
+  sync: { readonly clock: SharedArrayBuffer; readonly part: number; readonly parts: number; readonly lookaheadSeconds: number },
+  c: CompactCampaign,
+  positions: Int32Array,
+  numbers: readonly string[],
+  numberMap: Int32Array,
+): PlanTask {
+  const n = positions.length;
+  const columns = new ArrayBuffer(n * 21);
+  const { to, recipient, pair, number, zone, category } = columnViews(columns, n);
+  for (let k = 0; k < n; k++) {
+    const i = positions[k] as number;
+    to[k] = c.to[i] as number;
+    recipient[k] = c.recipient[i] as number;
+    pair[k] = c.pair[i] as number;
+    number[k] = numberMap[c.number[i] as number] as number;
+    zone[k] = c.zone[i] as number;
+    category[k] = c.category[i] as number;
+  }
+  return { handle, ...sync, portfolio: c.portfolio, campaign: c.campaign, start: c.start, deadline: c.deadline, commitAheadMs: c.commitAheadMs, numbers, zones: c.zones, keyBase: c.keyBase, memberBase: c.memberBase, count: n, columns };
+}
+
+function columnViews(b: ArrayBuffer, n: number) {
+  return {
+    to: new Float64Array(b, 0, n),
+    recipient: new Int32Array(b, n * 8, n),
+    pair: new Int32Array(b, n * 12, n),
+    number: new Uint16Array(b, n * 16, n),
+    zone: new Uint16Array(b, n * 18, n),
+    category: new Uint8Array(b, n * 20, n),
+  };
+}
+
+export function partViews(t: PlanTask): CompactCampaign {
+  const n = t.count;
+  return {
+    ...columnViews(t.columns, n),
+    keyBase: t.keyBase,
+    memberBase: t.memberBase,
+    portfolio: t.portfolio,
+    campaign: t.campaign,
+    start: t.start,
+    deadline: t.deadline,
+    commitAheadMs: t.commitAheadMs,
+    numbers: t.numbers,
+    zones: t.zones,
+  };
+}

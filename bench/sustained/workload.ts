@@ -46,6 +46,15 @@ export const RECIPIENT_DAILY = 5;
  */
 export const ACCOUNT_HEADROOM = 0.98;
 export const NUMBER_HEADROOM = 0.9;
+/**
+ * Burst of sluice's per-number rate. Sender processes commit their ticks in whatever order they
+ * reach the store; with burst 1 a number cannot take two messages back to back, so a late tick
+ * that puts two of one number's messages side by side skips the account slot between them, and a
+ * GCRA never gives a skipped slot back (measured: liveness 85% in a replay, 93% in the Redis run).
+ * Burst 2 lets the second one take that slot. It stays under the platform: at most
+ * floor(0.9 × rate) + 1 in any second, which is ≤ the rate for every rate ≥ 10 per second.
+ */
+export const NUMBER_BURST = 2;
 
 export interface OfferedMessage {
   readonly index: number;
@@ -99,13 +108,13 @@ export function platformPolicy(spec: WorkloadSpec): Policy {
   });
 }
 
-/** Sluice's policy for the run: evenly paced (burst 1) at the headroom under each platform limit. */
+/** Sluice's policy for the run: evenly paced at the headroom under each platform limit. */
 export function sluicePolicy(spec: WorkloadSpec): Policy {
   return validatePolicy({
     name: 'sluice-sustained',
     limits: [
       { name: 'account-rate', kind: 'rate', scope: 'portfolio', count: Math.floor(spec.budget * (spec.accountHeadroom ?? ACCOUNT_HEADROOM)), periodMs: spec.windowMs, burst: 1 },
-      { name: 'number-rate', kind: 'rate', scope: 'number', count: Math.floor(spec.numberPerSecond * NUMBER_HEADROOM), periodMs: 1_000, burst: 1 },
+      { name: 'number-rate', kind: 'rate', scope: 'number', count: Math.floor(spec.numberPerSecond * NUMBER_HEADROOM), periodMs: 1_000, burst: NUMBER_BURST },
       { name: 'pair-spacing', kind: 'rate', scope: 'pair', count: 1, periodMs: SLUICE_PAIR_SPACING_MS, burst: 1 },
       { name: 'recipient-daily', kind: 'daily', scope: 'recipient', count: RECIPIENT_DAILY },
     ],

@@ -311,7 +311,7 @@ async function run(options: Options, args: readonly string[]): Promise<number> {
   if (has('planning')) await timed('planning', async () => printPlanning((planning = await runPlanning({ quick }))));
   if (has('sustained') || has('headroom')) {
     const suite: SuiteName = has('sustained') ? 'sustained' : 'headroom';
-    await timed(suite, async () => printSustained((sustained = await runSustained({ quick, headroom: has('headroom'), log }))));
+    await timed(suite, async () => printSustained((sustained = await runSustained({ quick, headroom: has('headroom'), sideBySide: has('sustained'), log }))));
   }
 
   const finished = Date.now();

@@ -18,6 +18,16 @@ export function maxInSlidingWindow(instants: readonly number[] | Float64Array, w
   return best;
 }
 
+/**
+ * The length of the longest list (0 for none). A loop, not Math.max(...lengths): a headroom
+ * step has hundreds of thousands of keys, more arguments than a call can take.
+ */
+export function longestList(byKey: ReadonlyMap<string, readonly unknown[]>): number {
+  let best = 0;
+  for (const list of byKey.values()) if (list.length > best) best = list.length;
+  return best;
+}
+
 /** maxInSlidingWindow over every key's instants; the highest. */
 export function maxOverKeys(byKey: ReadonlyMap<string, number[]>, windowMs: number): number {
   let best = 0;

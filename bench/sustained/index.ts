@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { checkLedger, type LedgerEntry } from '../../src/index.js';
 import { startRedis, type RedisHandle } from '../../test/support/redis-server.js';
 import { optionalPeer } from '../support/optional-peer.js';
-import { groupBy, limitCheck, localDate, maxOverKeys, percentiles, perSecond, windowCountEachSecond } from './analyse.js';
+import { groupBy, longestList, limitCheck, localDate, maxOverKeys, percentiles, perSecond, windowCountEachSecond } from './analyse.js';
 import { MockSender, type Arrival } from './mock-sender.js';
 import type { RunnerKind, RunnerReport, RunnerSpec } from './runner.js';
 import type { HeadroomResult, HeadroomStep, LimitCheck, SustainedResults, SustainedRun } from './types.js';
@@ -127,7 +127,7 @@ function arrivalLimits(w: WorkloadSpec, arrivals: readonly Arrival[]): LimitChec
     limitCheck('account-window', 'account', w.windowMs, w.budget, maxOverKeys(groupBy(arrivals, () => PORTFOLIO, at), w.windowMs)),
     limitCheck('number-per-second', 'number', 1_000, w.numberPerSecond, maxOverKeys(groupBy(arrivals, (a) => a.from, at), 1_000)),
     limitCheck('pair-spacing', 'pair', PAIR_SPACING_MS, 1, maxOverKeys(groupBy(arrivals, (a) => `${a.from}>${a.to}`, at), PAIR_SPACING_MS)),
-    limitCheck('recipient-daily', 'recipient', 86_400_000, RECIPIENT_DAILY, Math.max(0, ...[...groupBy(arrivals, (a) => `${a.to}@${localDate(a.arrivedAt, a.timeZone)}`, at).values()].map((l) => l.length))),
+    limitCheck('recipient-daily', 'recipient', 86_400_000, RECIPIENT_DAILY, longestList(groupBy(arrivals, (a) => `${a.to}@${localDate(a.arrivedAt, a.timeZone)}`, at))),
   ];
 }
 
@@ -255,16 +255,22 @@ async function headroomSearch(store: 'memory' | 'redis', redis: RedisHandle, log
   return { store, steps, highestHeldPerMinute: highest };
 }
 
-export async function runSustained(options: { quick: boolean; headroom: boolean; log?: (line: string) => void }): Promise<SustainedResults> {
+/**
+ * The side-by-side runs (unless `sideBySide` is false: `--suite headroom` alone) and, with
+ * `headroom`, the headroom search for each sluice store.
+ */
+export async function runSustained(options: { quick: boolean; headroom: boolean; sideBySide?: boolean; log?: (line: string) => void }): Promise<SustainedResults> {
   const redis = await startRedis();
   try {
     const w = standardWorkload(options.quick);
     const plans: RunPlan[] = [];
     // SLUICE_BENCH_RUNS=sluice-memory,token-bucket narrows the runs (for investigating one of them).
     const only = process.env['SLUICE_BENCH_RUNS']?.split(',');
-    for (const p of RUNS) if ((only === undefined || only.includes(p.run)) && (await available(p))) plans.push(p);
-    options.log?.(`sustained: ${plans.length} runs side by side for ${w.durationMs / 1000} s: ${w.budget.toLocaleString('en')} per ${w.windowMs / 1000} s over ${w.numbers} numbers, offered ${w.trickleShare}× then ${w.floodShare}× the budget from ${w.floodAtMs / 1000} s`);
-    const measured = await runSideBySide(plans, w, redis);
+    if (options.sideBySide !== false) {
+      for (const p of RUNS) if ((only === undefined || only.includes(p.run)) && (await available(p))) plans.push(p);
+    }
+    if (plans.length > 0) options.log?.(`sustained: ${plans.length} runs side by side for ${w.durationMs / 1000} s: ${w.budget.toLocaleString('en')} per ${w.windowMs / 1000} s over ${w.numbers} numbers, offered ${w.trickleShare}× then ${w.floodShare}× the budget from ${w.floodAtMs / 1000} s`);
+    const measured = plans.length > 0 ? await runSideBySide(plans, w, redis) : [];
     const failures = measured.flatMap((m) => m.failures);
     for (const f of failures) options.log?.(`sustained: ${f}`);
     for (const m of measured) options.log?.(`${m.run.name}: ${Object.entries(m.run.outcomes ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`);

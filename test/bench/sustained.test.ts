@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupBy, limitCheck, localDate, maxInSlidingWindow, maxOverKeys, percentiles, windowCountEachSecond } from '../../bench/sustained/analyse.js';
+import { groupBy, limitCheck, longestList, localDate, maxInSlidingWindow, maxOverKeys, percentiles, windowCountEachSecond } from '../../bench/sustained/analyse.js';
 import { MockSender } from '../../bench/sustained/mock-sender.js';
 import { Poster } from '../../bench/sustained/poster.js';
 import { RUNS, runSideBySide, type RunPlan } from '../../bench/sustained/index.js';
@@ -39,6 +39,13 @@ describe('sliding-window measurement', () => {
     expect(limitCheck('r', 'number', 100, 1, 2)).toMatchObject({ ok: false, overshoot: 2 });
     expect(limitCheck('r', 'number', 100, 2, 2)).toMatchObject({ ok: true, overshoot: 1 });
     expect(limitCheck('violations', 'all', 0, 0, 3).ok).toBe(false);
+  });
+
+  it('finds the longest list over more keys than a call takes arguments', () => {
+    const byKey = new Map<string, number[]>();
+    for (let k = 0; k < 300_000; k++) byKey.set(`k${k}`, k === 123_456 ? [1, 2, 3] : [k]);
+    expect(longestList(byKey)).toBe(3);
+    expect(longestList(new Map())).toBe(0);
   });
 
   it('counts a local day in the recipient zone, and the window at each second', () => {

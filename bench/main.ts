@@ -239,6 +239,14 @@ function printPlanning(planning: unknown): void {
 }
 
 function printSustained(s: SustainedResults): void {
+  if (s.runs.length > 0) printRuns(s);
+  if (s.headroom.length > 0) console.log('\nheadroom: sluice alone, highest rate held with zero overshoot and liveness ≥ 95%');
+  for (const h of s.headroom) {
+    console.log(`  headroom ${h.store}: highest held ${Math.round(h.highestHeldPerMinute).toLocaleString('en')}/min (${h.steps.map((st) => `${Math.round(st.offeredPerMinute / 1000)}k ${st.held ? 'held' : 'not held'}`).join(', ')})`);
+  }
+}
+
+function printRuns(s: SustainedResults): void {
   console.log('\nsustained runs through the mock sender (overshoot = most sends in any window ÷ budget, worst limit)');
   console.log(`  ${'run'.padEnd(40)} ${'achieved/min'.padStart(12)} ${'liveness'.padStart(8)} ${'overshoot'.padStart(9)} ${'double'.padStart(6)} ${'lost'.padStart(5)} ${'send err p99'.padStart(12)} ${'adm p99'.padStart(9)} ${'CPU'.padStart(6)} ${'RSS MiB'.padStart(7)}`);
   for (const r of s.runs) {
@@ -246,9 +254,6 @@ function printSustained(s: SustainedResults): void {
       `  ${r.name.padEnd(40)} ${Math.round(r.achievedPerMinute).toLocaleString('en').padStart(12)} ${pct(r.liveness).padStart(8)} ${`${r.overshoot.toFixed(3)}×`.padStart(9)} ${String(r.doubleSends).padStart(6)} ${String(r.lost).padStart(5)} ` +
         `${(r.sendErrorMs === null ? '–' : `${r.sendErrorMs.p99} ms`).padStart(12)} ${(r.admissionLatencyUs === null ? '–' : us(r.admissionLatencyUs.p99)).padStart(9)} ${pct(r.cpu.shareOfOneCore).padStart(6)} ${String(Math.round(r.memory.maxRssMiB)).padStart(7)}`,
     );
-  }
-  for (const h of s.headroom) {
-    console.log(`  headroom ${h.store}: highest held ${Math.round(h.highestHeldPerMinute).toLocaleString('en')}/min (${h.steps.map((st) => `${Math.round(st.offeredPerMinute / 1000)}k ${st.held ? 'held' : 'not held'}`).join(', ')})`);
   }
 }
 

@@ -231,7 +231,8 @@ function headroomSection(headroom: readonly HeadroomResult[]): string {
   const series: Series[] = headroom.map((h, i) => ({
     label: `${h.store} store: achieved`,
     color: PALETTE[i % PALETTE.length] as string,
-    points: h.steps.map((s) => [s.offeredPerMinute, s.achievedPerMinute] as const),
+    // Sorted by offered rate: the bisection steps come after the doubling ones.
+    points: [...h.steps].sort((a, b) => a.offeredPerMinute - b.offeredPerMinute).map((s) => [s.offeredPerMinute, s.achievedPerMinute] as const),
     markers: true,
   }));
   const allOffered = headroom.flatMap((h) => h.steps.map((s) => s.offeredPerMinute));

@@ -226,12 +226,18 @@ export async function runSideBySide(plans: readonly RunPlan[], w: WorkloadSpec, 
   }
 }
 
-/** Headroom: sluice alone, rising rates from 100,000/min, a 10 s window scaled to each rate. */
+/** Bisection steps after the doubling search finds a rate that does not hold. */
+const HEADROOM_REFINE_STEPS = 2;
+
+/**
+ * Headroom: sluice alone, rates doubling from 100,000/min until one does not hold, then
+ * HEADROOM_REFINE_STEPS bisections between the highest held and the lowest not held (so the
+ * figure is within an eighth of the bracket, not a factor of two). A 10 s window scaled to each rate.
+ */
 async function headroomSearch(store: 'memory' | 'redis', redis: RedisHandle, log?: (line: string) => void): Promise<HeadroomResult> {
   const plan = RUNS.find((p) => p.library === 'sluice' && p.store === store) as RunPlan;
   const steps: HeadroomStep[] = [];
-  let highest = 0;
-  for (let perMinute = 100_000; perMinute <= 1_600_000; perMinute *= 2) {
+  const attempt = async (perMinute: number): Promise<boolean> => {
     const windowMs = 10_000;
     const w: WorkloadSpec = {
       budget: Math.round((perMinute * windowMs) / 60_000),
@@ -249,8 +255,22 @@ async function headroomSearch(store: 'memory' | 'redis', redis: RedisHandle, log
     const held = r.overshoot <= 1 && r.limits.every((l) => l.ok) && r.liveness >= 0.95 && r.doubleSends === 0 && r.lost === 0;
     steps.push({ offeredPerMinute: r.offeredPerMinute, achievedPerMinute: r.achievedPerMinute, overshoot: r.overshoot, liveness: r.liveness, held });
     log?.(`headroom ${store}: ${perMinute.toLocaleString('en')}/min → achieved ${r.achievedPerMinute.toLocaleString('en')}/min, overshoot ${r.overshoot}, liveness ${r.liveness} ${held ? 'held' : 'not held'}`);
-    if (!held) break;
+    return held;
+  };
+  let highest = 0;
+  let lowestFailed = 0;
+  for (let perMinute = 100_000; perMinute <= 1_600_000; perMinute *= 2) {
+    if (!(await attempt(perMinute))) {
+      lowestFailed = perMinute;
+      break;
+    }
     highest = perMinute;
+  }
+  for (let k = 0; k < HEADROOM_REFINE_STEPS && highest > 0 && lowestFailed > 0; k++) {
+    const mid = Math.round((highest + lowestFailed) / 2 / 10_000) * 10_000;
+    if (mid <= highest || mid >= lowestFailed) break;
+    if (await attempt(mid)) highest = mid;
+    else lowestFailed = mid;
   }
   return { store, steps, highestHeldPerMinute: highest };
 }

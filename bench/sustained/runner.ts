@@ -182,7 +182,11 @@ async function sluiceMemory(spec: RunnerSpec, workerFile: string): Promise<Omit<
   const threads = spec.threads ?? 1;
   const total = offerTimes(spec.workload).length;
   const store = MemoryStore.create(sluicePolicy(spec.workload), {
-    capacity: { maxMessages: total + 1_024, keys: { 'pair-spacing': spec.workload.recipients * spec.workload.numbers + 1_024, 'recipient-daily': spec.workload.recipients + 1_024 } },
+    // A message touches one pair and one recipient, so a run never needs more keys than messages.
+    capacity: {
+      maxMessages: total + 1_024,
+      keys: { 'pair-spacing': Math.min(spec.workload.recipients * spec.workload.numbers, total) + 1_024, 'recipient-daily': Math.min(spec.workload.recipients, total) + 1_024 },
+    },
   });
   const parts = await Promise.all(
     Array.from({ length: threads }, (_, t) => {

@@ -93,8 +93,10 @@ const byPair = (scope: string): boolean => scope === 'pair' || scope === 'number
  * handles (two integers with the conservative preset, taken from the reserved anonymous keys),
  * never a string, a Message or a PreparedMessage object. Admissions skip the store's id records: the planner owns its message ids.
  * `clock` keeps this part in step with the other parts of a parallel plan (see PartClock).
+ * `ownsNumbers`: no other thread plans messages from this part's sending numbers, so their
+ * number and pair limits are decided outside the portfolio lock (MemoryStore.admitOwnedRaw).
  */
-export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome, clock: PartClock | null = null): void {
+export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome, clock: PartClock | null = null, ownsNumbers = false): void {
   const n = c.to.length;
   const classIds = new Map<number, number>();
   const classOf = new Int32Array(n);
@@ -132,13 +134,14 @@ export function planCompact(store: MemoryStore, c: CompactCampaign, into: Compac
     }
   }
 
+  const owned = ownsNumbers ? templates.map((p) => Uint8Array.from(p.rules, (r) => (limits[r]!.scope === 'number' || limits[r]!.scope === 'pair' ? 1 : 0))) : null;
   const planner = new TimeOrderedPlanner({ classOf, queueOfClass: Int32Array.from(queueOfClass), queues: c.numbers.length, kinds: holdKinds(store.policy), start: c.start, notBefore: null });
   const { sendAt, refusal, rule } = into;
   const ahead = c.commitAheadMs;
   for (let i = planner.next(); i >= 0; i = planner.next()) {
     if (clock !== null) clock.advance(planner.at);
     const p = templates[classOf[i] as number]!;
-    const r = store.admitBoundRaw(p, slots, members, i * stride, planner.at, ahead);
+    const r = owned === null ? store.admitBoundRaw(p, slots, members, i * stride, planner.at, ahead) : store.admitOwnedRaw(p, slots, members, i * stride, planner.at, ahead, owned[classOf[i] as number]!);
     if (r >= 0) {
       sendAt[i] = r;
       refusal[i] = 0;

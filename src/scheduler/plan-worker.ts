@@ -17,7 +17,9 @@ export function plan(task: PlanTask): unknown {
   const buffer = outcomeBuffer(n);
   const clock = new PartClock(task.clock, task.part, task.parts, task.start, task.lookaheadSeconds);
   try {
-    planCompact(store, part, outcomeViews(buffer, n), clock);
+    // With one part the plan takes the portfolio lock for everything, as planCampaign does, so
+    // it stays equal to planCampaign's (attribution of delays included).
+    planCompact(store, part, outcomeViews(buffer, n), clock, task.parts > 1);
   } finally {
     clock.done();
   }

@@ -73,6 +73,11 @@ const R_DEADLINE = -1;
 const R_WAIT = -2;
 const R_NEVER = -3;
 const R_CAPACITY = -4;
+
+/** Which rules a fixed point runs over (see #findFrom). */
+const ALL_RULES = 0;
+const OWNED_RULES = 1;
+const SHARED_RULES = 2;
 const REASONS: Record<number, RefusalReason> = {
   [R_DEADLINE]: 'deadline',
   [R_WAIT]: 'wait-exceeds-max',
@@ -221,6 +226,73 @@ export class MemoryStore implements AdmissionStore {
       pm[j] = members[offset + k] as number;
     }
     return this.#decide(p, now, maxWaitMs, -1);
+  }
+
+  /**
+   * `admitBoundRaw` for a caller that is the only writer of some of `p`'s limits: `owned[j]` is 1
+   * for position j of `p.rules` when no other thread admits, peeks or cancels on that key (a
+   * parallel planner's part owns its sending numbers, hence their number and pair keys). Owned
+   * state is read and written outside the portfolio lock, so two such callers only serialise on
+   * the shared limits:
+   * 1. without the lock, the fixed point over the owned limits and the send windows gives t1;
+   * 2. under the lock, the shared limits are checked from t1 (and from the portfolio's floor);
+   *    if they accept t1 as it is (the common case) they are committed, else the full fixed
+   *    point runs from where they pushed, still under the lock, and everything is committed;
+   * 3. after the lock, the owned limits are committed at t1.
+   * In one thread the slot is the earliest that satisfies every limit, as with `admitBoundRaw`, and it refuses
+   * exactly when `admitBoundRaw` refuses. The rules are visited in another order, so a delay may
+   * be attributed (`lastPusher`) to another rule that pushed it, and a refusal may stop at another
+   * bound (`deadline` where the other stops at the wait bound on the way, or the reverse).
+   */
+  admitOwnedRaw(p: PreparedMessage, slots: Int32Array, members: Int32Array, offset: number, now: Millis, maxWaitMs: number, owned: Uint8Array): number {
+    const ps = p.slots as Int32Array;
+    const pm = p.members as Int32Array;
+    for (let k = 0; k < p.recipientLimits.length; k++) {
+      const j = p.recipientLimits[k] as number;
+      ps[j] = slots[offset + k] as number;
+      pm[j] = members[offset + k] as number;
+    }
+    const portfolio = p.portfolio;
+    const floors = this.#floors;
+    // A stale floor only makes step 1 start earlier; step 2 starts from the real one.
+    const hint = floors[portfolio] as number;
+    const t1 = this.#findFrom(p, now > hint ? now : hint, now > hint ? now : hint, maxWaitMs, owned, OWNED_RULES);
+    if (t1 < 0) {
+      // A refused admission still moves the portfolio's floor (as under the lock); only when
+      // its instant is new, so that refusals at a known instant stay lock-free.
+      if (now > hint) this.#raiseFloor(portfolio, now);
+      return t1;
+    }
+    const pushedBy = this.#pusher;
+    const locks = this.#locks;
+    let t: number;
+    let ownedDone = false;
+    lock(locks, portfolio);
+    try {
+      const floor = floors[portfolio] as number;
+      const at = now > floor ? now : floor;
+      if (now > floor) floors[portfolio] = now;
+      t = t1 >= at ? this.#findFrom(p, t1, at, maxWaitMs, owned, SHARED_RULES) : -1;
+      if (t === t1) {
+        this.#pusher = pushedBy;
+        this.#commit(p, t, at, -1, owned, SHARED_RULES);
+      } else if (t >= 0 || t1 < at) {
+        // The shared limits (or the floor) moved the slot: the owned ones must be asked again.
+        t = this.#findFrom(p, t1 > at ? t1 : at, at, maxWaitMs, null, ALL_RULES);
+        if (t >= 0) this.#commit(p, t, at, -1);
+        ownedDone = true;
+      }
+    } finally {
+      unlock(locks, portfolio);
+    }
+    if (t >= 0 && !ownedDone) this.#commit(p, t, t, -1, owned, OWNED_RULES);
+    return t;
+  }
+
+  #raiseFloor(portfolio: number, now: Millis): void {
+    lock(this.#locks, portfolio);
+    if (now > (this.#floors[portfolio] as number)) this.#floors[portfolio] = now;
+    unlock(this.#locks, portfolio);
   }
 
   /**
@@ -390,11 +462,20 @@ export class MemoryStore implements AdmissionStore {
 
   /** The fixed point over shared state (caller holds the portfolio lock); see ReferenceModel.findSlot. */
   #find(p: PreparedMessage, now: Millis, maxWait: number): number {
+    return this.#findFrom(p, now, now, maxWait, null, ALL_RULES);
+  }
+
+  /**
+   * The fixed point from `start` (≥ `now`) over the rules `only` selects: ALL_RULES, or with
+   * `owned` (per position in `p.rules`) OWNED_RULES (the owned limits and the send windows) or
+   * SHARED_RULES (the other limits). `now` bounds the wait and the pruning.
+   */
+  #findFrom(p: PreparedMessage, start: Millis, now: Millis, maxWait: number, owned: Uint8Array | null, only: number): number {
     const m = p.message;
     const cost = p.cost;
     const nb = m.notBefore;
     const deadline = m.deadline ?? Infinity;
-    let t = nb !== undefined && nb > now ? nb : now;
+    let t = nb !== undefined && nb > start ? nb : start;
     const nLimits = p.rules.length;
     const n = nLimits + p.windows.length;
     this.#pusher = -1;
@@ -411,6 +492,7 @@ export class MemoryStore implements AdmissionStore {
     for (let step = 0; step < steps; step++) {
       const i = step % n;
       if (i === lastMoved || (lastMoved < 0 && step === n)) break;
+      if (only !== ALL_RULES && (i < nLimits ? (owned![i] === 1) !== (only === OWNED_RULES) : only === SHARED_RULES)) continue;
       let e: number;
       if (i < nLimits) {
         e = this.#earliest(this.#rules[p.rules[i] as number] as RuleView, p.slots[i] as number, p.members[i] as number, p.calendar, t, cost, now);
@@ -488,7 +570,7 @@ export class MemoryStore implements AdmissionStore {
   }
 
   /** Write every limit's new state and, when `record` ≥ 0, the undo information. */
-  #commit(p: PreparedMessage, sendAt: Millis, floor: Millis, record: number): void {
+  #commit(p: PreparedMessage, sendAt: Millis, floor: Millis, record: number, owned: Uint8Array | null = null, only: number = ALL_RULES): void {
     const cost = p.cost;
     const rec = this.#records;
     const base = record * this.#recordSize;
@@ -499,6 +581,7 @@ export class MemoryStore implements AdmissionStore {
       rec.fill(0, base + RECORD_HEAD, base + this.#recordSize);
     }
     for (let j = 0; j < p.rules.length; j++) {
+      if (only !== ALL_RULES && (owned![j] === 1) !== (only === OWNED_RULES)) continue;
       const index = p.rules[j] as number;
       const v = this.#rules[index] as RuleView;
       const slot = p.slots[j] as number;

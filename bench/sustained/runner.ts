@@ -401,6 +401,14 @@ function merge(parts: readonly Omit<RunnerReport, 'cpuUserMs' | 'cpuSystemMs' | 
 /** Runs this process's part of the run and measures the process's own CPU and memory. */
 export async function runShare(spec: RunnerSpec, workerFile: string): Promise<RunnerReport> {
   const before = process.cpuUsage();
+  // Sampled, not resourceUsage().maxRSS: Linux carries ru_maxrss across fork and exec, so a
+  // forked runner would report its parent's peak (the bench process's, after planning 1M).
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peakRss) peakRss = rss;
+  }, 100);
+  sampler.unref();
   let part: Omit<RunnerReport, 'cpuUserMs' | 'cpuSystemMs' | 'maxRssMiB'>;
   switch (spec.kind) {
     case 'sluice-memory':
@@ -424,6 +432,8 @@ export async function runShare(spec: RunnerSpec, workerFile: string): Promise<Ru
       part = await tokenBucket(spec);
       break;
   }
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
   const cpu = process.cpuUsage(before);
-  return { ...part, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+  return { ...part, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, maxRssMiB: peakRss / 1024 / 1024 };
 }

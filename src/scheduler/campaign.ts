@@ -127,7 +127,8 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
   const digits = new Float64Array(m);
   // Every recipient's number is checked; the other fields once per distinct (category, zone),
   // through the full message validation, with the recipient's path in the error.
-  const seen = new Set<string>();
+  // Classes already validated, by category rank and zone id: a bit each (no string per row).
+  const seen = new Uint8Array(CATEGORY_ORDER.length * 65_536);
   for (let i = 0; i < m; i++) {
     const r = recipients[i]!;
     const p = PRIORITY[r.category];
@@ -145,9 +146,9 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
       zoneIds.set(r.timeZone, (z = zoneIds.size));
     }
     zoneOf[i] = z;
-    const classKey = `${r.category}\u0000${r.timeZone}`;
-    if (!seen.has(classKey)) {
-      seen.add(classKey);
+    const classKey = p * 65_536 + z;
+    if (seen[classKey] === 0) {
+      seen[classKey] = 1;
       validateMessage(messageOf(r, o, o.numbers[0] as string), `recipients[${i}]`);
     }
   }

@@ -3,9 +3,8 @@ import { Redis } from 'ioredis';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { PRESETS } from '../../src/core/policy/index.js';
 import { startRedis, type RedisHandle } from '../support/redis-server.js';
+import { createReadmeAclUser } from '../support/readme-acl.js';
 
-// The README's ACL line, verbatim: if the scripts or the client need more, this test fails.
-const README_ACL = '+evalsha +eval +get +mget +set +hget +hset +hincrby +zadd +zcount +zrange +zrangebyscore +zremrangebyscore +zrem +pexpire +time +ping +info +config|get';
 
 let server: RedisHandle;
 let admin: Redis;
@@ -13,7 +12,7 @@ let limited: Redis;
 beforeAll(async () => {
   server = await startRedis();
   admin = new Redis({ host: server.host, port: server.port });
-  await admin.call('ACL', 'SETUSER', 'sluice', 'on', '>s3cret-pass', 'resetkeys', '~sluice:*', 'resetchannels', '-@all', ...README_ACL.split(' '));
+  await createReadmeAclUser(admin, 'sluice', 's3cret-pass');
   limited = new Redis({ host: server.host, port: server.port, username: 'sluice', password: 's3cret-pass' });
 });
 afterAll(async () => {

@@ -10,6 +10,10 @@ import { OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError, Validati
 import type { AdmissionStore, AdmitCallOptions, CancelOptions } from '../contract.js';
 import { SCRIPTS } from './scripts.js';
 
+
+/** Error replies that mean the command was refused before it ran (see #call). */
+const NOT_EXECUTED = /^(BUSY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY) /;
+
 export type RedisClient = Redis | Cluster;
 
 export interface RedisStoreOptions {
@@ -444,6 +448,9 @@ export class RedisStore implements AdmissionStore {
       if (/ECONNREFUSED|Connection is closed|max retries|ENOTFOUND|EHOSTUNREACH|ECONNRESET|Stream isn't writeable/i.test(msg)) {
         throw new StoreUnavailableError(`${operation}: ${msg}`, { cause: err });
       }
+      // Replies by which Redis refuses to run a command at all (another script is busy, the
+      // dataset is loading, the node is a replica or its cluster is down): nothing was admitted.
+      if (NOT_EXECUTED.test(msg)) throw new StoreUnavailableError(`${operation}: ${msg.split('\n')[0]}`, { cause: err });
       throw err;
     }
   }

@@ -218,6 +218,12 @@ export class MemoryStore implements AdmissionStore {
    * concurrent callers (each thread prepares its own). See `lastPusher` and `lastRetryAt`.
    */
   admitBoundRaw(p: PreparedMessage, slots: Int32Array, members: Int32Array, offset: number, now: Millis, maxWaitMs: number): number {
+    this.#bind(p, slots, members, offset);
+    return this.#decide(p, now, maxWaitMs, -1);
+  }
+
+  /** Writes the recipient's key and member handles into `p` (see `admitBoundRaw`). */
+  #bind(p: PreparedMessage, slots: Int32Array, members: Int32Array, offset: number): void {
     const ps = p.slots as Int32Array;
     const pm = p.members as Int32Array;
     for (let k = 0; k < p.recipientLimits.length; k++) {
@@ -225,7 +231,6 @@ export class MemoryStore implements AdmissionStore {
       ps[j] = slots[offset + k] as number;
       pm[j] = members[offset + k] as number;
     }
-    return this.#decide(p, now, maxWaitMs, -1);
   }
 
   /**
@@ -245,18 +250,13 @@ export class MemoryStore implements AdmissionStore {
    * bound (`deadline` where the other stops at the wait bound on the way, or the reverse).
    */
   admitOwnedRaw(p: PreparedMessage, slots: Int32Array, members: Int32Array, offset: number, now: Millis, maxWaitMs: number, owned: Uint8Array): number {
-    const ps = p.slots as Int32Array;
-    const pm = p.members as Int32Array;
-    for (let k = 0; k < p.recipientLimits.length; k++) {
-      const j = p.recipientLimits[k] as number;
-      ps[j] = slots[offset + k] as number;
-      pm[j] = members[offset + k] as number;
-    }
+    this.#bind(p, slots, members, offset);
     const portfolio = p.portfolio;
     const floors = this.#floors;
     // A stale floor only makes step 1 start earlier; step 2 starts from the real one.
     const hint = floors[portfolio] as number;
-    const t1 = this.#findFrom(p, now > hint ? now : hint, now > hint ? now : hint, maxWaitMs, owned, OWNED_RULES);
+    const start = now > hint ? now : hint;
+    const t1 = this.#findFrom(p, start, start, maxWaitMs, owned, OWNED_RULES);
     if (t1 < 0) {
       // A refused admission still moves the portfolio's floor (as under the lock); only when
       // its instant is new, so that refusals at a known instant stay lock-free.
@@ -272,13 +272,13 @@ export class MemoryStore implements AdmissionStore {
       const floor = floors[portfolio] as number;
       const at = now > floor ? now : floor;
       if (now > floor) floors[portfolio] = now;
-      t = t1 >= at ? this.#findFrom(p, t1, at, maxWaitMs, owned, SHARED_RULES) : -1;
+      t = t1 >= at ? this.#findFrom(p, t1, at, maxWaitMs, owned, SHARED_RULES) : at;
       if (t === t1) {
         this.#pusher = pushedBy;
         this.#commit(p, t, at, -1, owned, SHARED_RULES);
-      } else if (t >= 0 || t1 < at) {
-        // The shared limits (or the floor) moved the slot: the owned ones must be asked again.
-        t = this.#findFrom(p, t1 > at ? t1 : at, at, maxWaitMs, null, ALL_RULES);
+      } else if (t >= 0) {
+        // The shared limits (or the floor) moved the slot to t: the owned ones must be asked again.
+        t = this.#findFrom(p, t, at, maxWaitMs, null, ALL_RULES);
         if (t >= 0) this.#commit(p, t, at, -1);
         ownedDone = true;
       }

@@ -85,12 +85,13 @@ function maskString(s: string): string {
 }
 
 /**
- * The store did not answer in time: the operation may or may not have been applied. Retrying
- * with the same message id is safe (admission is idempotent by id).
+ * The store gave no decision and the operation may or may not have been applied (it did not
+ * answer in time, or the client gave up retrying after a send that may have reached Redis).
+ * Retrying with the same message id is safe (admission is idempotent by id).
  */
 export class OutcomeUnknownError extends SluiceError {
-  constructor(operation: string, options?: { cause?: unknown }) {
-    super('SLUICE_OUTCOME_UNKNOWN', `Outcome of ${operation} unknown: the store did not answer in time; retry with the same id`, options);
+  constructor(operation: string, options?: { cause?: unknown; detail?: string }) {
+    super('SLUICE_OUTCOME_UNKNOWN', `Outcome of ${operation} unknown: ${options?.detail ?? 'the store did not answer in time'}; retry with the same id`, options);
   }
 }
 

@@ -445,6 +445,12 @@ export class RedisStore implements AdmissionStore {
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (/timed out/i.test(msg)) throw new OutcomeUnknownError(operation, { cause: err });
+      // ioredis Cluster retries MOVED, ASK, TRYAGAIN (a slot being resharded), CLUSTERDOWN and
+      // lost connections against one budget (maxRedirections), then gives up naming only the last
+      // error: an earlier try may have run before its connection dropped, so nothing is promised.
+      if (/^Too many Cluster redirections/.test(msg)) {
+        throw new OutcomeUnknownError(operation, { cause: err, detail: `the cluster client gave up redirecting (${msg.replace(/^Too many Cluster redirections\. /, '').split('\n')[0]})` });
+      }
       if (/ECONNREFUSED|Connection is closed|max retries|ENOTFOUND|EHOSTUNREACH|ECONNRESET|Stream isn't writeable/i.test(msg)) {
         throw new StoreUnavailableError(`${operation}: ${msg}`, { cause: err });
       }

@@ -48,13 +48,17 @@ describe('SCRIPT FLUSH during load (scenario 6)', () => {
     const ids = Array.from({ length: 3_000 }, (_, i) => `m${i % 2_000}`);
     const decisions: Decision[] = [];
     let next = 0;
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        while (next < ids.length) decisions.push(await store.admit(msg(ids[next++] as string)));
-      }),
-    );
-    running = false;
-    await flusher;
+    try {
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < ids.length) decisions.push(await store.admit(msg(ids[next++] as string)));
+        }),
+      );
+    } finally {
+      // Even when a call failed: a flusher left running would break the next test.
+      running = false;
+      await flusher;
+    }
     expect(flushes).toBeGreaterThan(10);
     expect(decisions.every((d) => d.ok)).toBe(true);
     expect(decisions.filter((d) => d.ok && !d.duplicate).length).toBe(2_000);

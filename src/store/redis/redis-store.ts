@@ -16,6 +16,55 @@ const NOT_EXECUTED = /^(BUSY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY) /
 
 export type RedisClient = Redis | Cluster;
 
+/**
+ * How many times each client became ready: with the client's status when a call was issued, this
+ * tells whether the call could have reached Redis before its connection failed (one listener per
+ * client, however many stores share it).
+ */
+const readyCounts = new WeakMap<RedisClient, { n: number }>();
+function readyCounter(client: RedisClient): { n: number } {
+  let counter = readyCounts.get(client);
+  if (counter === undefined) {
+    const c = { n: 0 };
+    client.on('ready', () => {
+      c.n++;
+    });
+    readyCounts.set(client, c);
+    counter = c;
+  }
+  return counter;
+}
+
+/** How many times one call is sent when Redis keeps answering NOSCRIPT (SCRIPT FLUSH in a loop). */
+const NOSCRIPT_TRIES = 8;
+
+/**
+ * The typed error for a failed call (see the README's failure table). `neverConnected`: the
+ * client was not connected when the call was issued and did not connect before it failed.
+ */
+function typedError(operation: string, err: unknown, msg: string, neverConnected: boolean): unknown {
+  if (/timed out/i.test(msg)) return new OutcomeUnknownError(operation, { cause: err });
+  // ioredis Cluster retries MOVED, ASK, TRYAGAIN (a slot being resharded), CLUSTERDOWN and lost
+  // connections against one budget (maxRedirections), then gives up naming only the last error:
+  // an earlier try may have run before its connection dropped, so nothing is promised.
+  if (/^Too many Cluster redirections/.test(msg)) {
+    const last = msg.replace(/^Too many Cluster redirections\. /, '').split('\n')[0];
+    return new OutcomeUnknownError(operation, { cause: err, detail: `the cluster client gave up redirecting (${last})` });
+  }
+  // Refused before writing (no offline queue and no connection): never sent.
+  if (/Stream isn't writeable/i.test(msg)) return new StoreUnavailableError(`${operation}: ${msg}`, { cause: err });
+  if (/ECONNREFUSED|Connection is closed|max retries|ENOTFOUND|EHOSTUNREACH|ECONNRESET|EPIPE/i.test(msg)) {
+    if (neverConnected) return new StoreUnavailableError(`${operation}: ${msg}`, { cause: err });
+    // Written on a connection that then died (ioredis resends in-flight calls after reconnecting,
+    // and gives up after maxRetriesPerRequest): the script may have run.
+    return new OutcomeUnknownError(operation, { cause: err, detail: `the connection was lost after the call may have reached Redis (${msg.split('\n')[0]})` });
+  }
+  // Replies by which Redis refuses to run a command at all (another script is busy, the dataset
+  // is loading, the node is a replica or its cluster is down): nothing was admitted.
+  if (NOT_EXECUTED.test(msg)) return new StoreUnavailableError(`${operation}: ${msg.split('\n')[0]}`, { cause: err });
+  return err;
+}
+
 export interface RedisStoreOptions {
   /**
    * Whose clock decides: `'server'` (default) reads Redis `TIME` inside each script, so every
@@ -78,6 +127,7 @@ const EVICTING = /^(allkeys|volatile)-/;
 export class RedisStore implements AdmissionStore {
   readonly policy: Policy;
   readonly #client: RedisClient;
+  readonly #readies: { n: number };
   readonly #prefix: string;
   readonly #clock: 'server' | 'client';
   readonly #recordTtl: number;
@@ -108,6 +158,7 @@ export class RedisStore implements AdmissionStore {
   private constructor(policy: Policy, client: RedisClient, options: RedisStoreOptions) {
     this.policy = policy;
     this.#client = client;
+    this.#readies = readyCounter(client);
     this.#prefix = options.prefix ?? 'sluice:';
     if (/[{}]/.test(this.#prefix)) throw new ValidationError('options.prefix', 'a string without { or }', this.#prefix);
     this.#clock = options.clock ?? 'server';
@@ -440,24 +491,20 @@ export class RedisStore implements AdmissionStore {
   }
 
   async #call<T>(operation: string, f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      if (/timed out/i.test(msg)) throw new OutcomeUnknownError(operation, { cause: err });
-      // ioredis Cluster retries MOVED, ASK, TRYAGAIN (a slot being resharded), CLUSTERDOWN and
-      // lost connections against one budget (maxRedirections), then gives up naming only the last
-      // error: an earlier try may have run before its connection dropped, so nothing is promised.
-      if (/^Too many Cluster redirections/.test(msg)) {
-        throw new OutcomeUnknownError(operation, { cause: err, detail: `the cluster client gave up redirecting (${msg.replace(/^Too many Cluster redirections\. /, '').split('\n')[0]})` });
+    for (let attempt = 1; ; attempt++) {
+      // A call issued while the client was not connected waits in ioredis's offline queue: it can
+      // only have reached Redis if the client became ready since.
+      const issuedReady = this.#client.status === 'ready';
+      const readies = this.#readies.n;
+      try {
+        return await f();
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        // ioredis answers one NOSCRIPT by resending the script with EVAL, but a second NOSCRIPT
+        // (the script cache flushed again in between) reaches us. NOSCRIPT means it did not run.
+        if (msg.startsWith('NOSCRIPT') && attempt < NOSCRIPT_TRIES) continue;
+        throw typedError(operation, err, msg, !issuedReady && this.#readies.n === readies);
       }
-      if (/ECONNREFUSED|Connection is closed|max retries|ENOTFOUND|EHOSTUNREACH|ECONNRESET|Stream isn't writeable/i.test(msg)) {
-        throw new StoreUnavailableError(`${operation}: ${msg}`, { cause: err });
-      }
-      // Replies by which Redis refuses to run a command at all (another script is busy, the
-      // dataset is loading, the node is a replica or its cluster is down): nothing was admitted.
-      if (NOT_EXECUTED.test(msg)) throw new StoreUnavailableError(`${operation}: ${msg.split('\n')[0]}`, { cause: err });
-      throw err;
     }
   }
 

@@ -211,7 +211,13 @@ function printThreads(threads: readonly ThreadResult[]): void {
 
 function printRedis(redis: RedisResults): void {
   console.log(`\nRedis store against a local redis-server ${redis.redisVersion} (loopback, one client process)`);
-  for (const r of redis.throughput) console.log(`  ${(r.name + (r.batch > 1 ? ` (${r.batch}/call)` : '')).padEnd(66)} ${String(r.inFlight).padStart(3)} in flight  ${fmt(r.perSecond).padStart(12)}`);
+  console.log(`  ${''.padEnd(66)} ${''.padStart(13)} ${'per second'.padStart(12)}  ${'Redis µs/op'.padStart(11)}  ${'Redis CPU'.padStart(9)}`);
+  for (const r of redis.throughput) {
+    console.log(
+      `  ${(r.name + (r.batch > 1 ? ` (${r.batch}/call)` : '')).padEnd(66)} ${String(r.inFlight).padStart(3)} in flight  ${fmt(r.perSecond).padStart(12)}  ${r.serverUsPerOp.toFixed(1).padStart(11)}  ${r.redisCpu.toFixed(2).padStart(9)}`,
+    );
+  }
+  console.log('  (Redis µs/op: the server\'s command time per message or consume, from INFO commandstats; Redis CPU: cores redis-server used, 1.00 = one core saturated)');
   console.log('  latency at 16 in flight (µs):');
   for (const l of redis.latency) console.log(`  ${l.name.padEnd(66)} p50 ${l.p50us}  p99 ${l.p99us}  p99.9 ${l.p999us}  max ${l.maxUs}`);
 }

@@ -9,6 +9,13 @@ export interface RedisThroughput {
   readonly inFlight: number;
   readonly batch: number;
   readonly perSecond: number;
+  /**
+   * Redis's own time per operation (message admitted or consume), from INFO commandstats: every
+   * command's usec over the run / operations. With `redisCpu`, where the time goes.
+   */
+  readonly serverUsPerOp: number;
+  /** Cores of CPU redis-server used during the run (INFO cpu user + sys / wall): 1.0 = saturated. */
+  readonly redisCpu: number;
 }
 export interface RedisLatency {
   readonly name: string;
@@ -53,8 +60,8 @@ const message = (i: number): Message => ({
   apiKey: 'key-1',
 });
 
-/** Run `inFlight` loops calling `op` until `ms` elapse; returns operations completed per second. */
-async function drive(inFlight: number, ms: number, op: () => Promise<number>, histogram?: hdr.Histogram): Promise<number> {
+/** Run `inFlight` loops calling `op` until `ms` elapse; returns the operations completed. */
+async function drive(inFlight: number, ms: number, op: () => Promise<number>, histogram?: hdr.Histogram): Promise<{ done: number }> {
   const end = performance.now() + ms;
   let done = 0;
   await Promise.all(
@@ -68,7 +75,32 @@ async function drive(inFlight: number, ms: number, op: () => Promise<number>, hi
       }
     }),
   );
-  return done / (ms / 1000);
+  return { done };
+}
+
+/** Sum of usec over every command in INFO commandstats, and used CPU seconds (user + sys). */
+async function serverCost(client: Redis): Promise<{ usec: number; cpu: number }> {
+  const stats = await client.info('commandstats');
+  let usec = 0;
+  for (const m of stats.matchAll(/,usec=(\d+),/g)) usec += Number(m[1]);
+  const cpu = await client.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
+  return { usec, cpu: field('used_cpu_user') + field('used_cpu_sys') };
+}
+
+/** Runs `drive` with the server's cost measured around it (commandstats reset first). */
+async function measured(client: Redis, inFlight: number, ms: number, op: () => Promise<number>, histogram?: hdr.Histogram): Promise<{ perSecond: number; serverUsPerOp: number; redisCpu: number }> {
+  await client.config('RESETSTAT');
+  const before = await serverCost(client);
+  const began = performance.now();
+  const { done } = await drive(inFlight, ms, op, histogram);
+  const wall = (performance.now() - began) / 1000;
+  const after = await serverCost(client);
+  return {
+    perSecond: done / (ms / 1000),
+    serverUsPerOp: Number(((after.usec - before.usec) / Math.max(1, done)).toFixed(2)),
+    redisCpu: Number(((after.cpu - before.cpu) / wall).toFixed(2)),
+  };
 }
 
 export async function runRedis(ms: number): Promise<RedisResults> {
@@ -84,14 +116,14 @@ export async function runRedis(ms: number): Promise<RedisResults> {
       const store = await RedisStore.connect(policy, client, { prefix: `${policy.name}:` });
       for (const inFlight of [1, 16, 256]) {
         const h = inFlight === 16 ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 }) : undefined;
-        const perSecond = await drive(inFlight, ms, async () => ((await store.admit(message(seq))).ok ? 1 : 1), h);
-        throughput.push({ name, inFlight, batch: 1, perSecond });
+        const run = await measured(client, inFlight, ms, async () => ((await store.admit(message(seq))).ok ? 1 : 1), h);
+        throughput.push({ name, inFlight, batch: 1, ...run });
         if (h) latency.push({ name, inFlight, p50us: h.getValueAtPercentile(50), p99us: h.getValueAtPercentile(99), p999us: h.getValueAtPercentile(99.9), maxUs: h.maxValue });
       }
       for (const inFlight of [1, 16]) {
         const batch = 128;
-        const perSecond = await drive(inFlight, ms, async () => (await store.admitMany(Array.from({ length: batch }, () => message(seq)))).length);
-        throughput.push({ name: `${name}, batched`, inFlight, batch, perSecond });
+        const run = await measured(client, inFlight, ms, async () => (await store.admitMany(Array.from({ length: batch }, () => message(seq)))).length);
+        throughput.push({ name: `${name}, batched`, inFlight, batch, ...run });
       }
       await client.flushall();
     }
@@ -99,11 +131,11 @@ export async function runRedis(ms: number): Promise<RedisResults> {
     for (const inFlight of [1, 16, 256]) {
       const h = inFlight === 16 ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 }) : undefined;
       let k = 0;
-      const perSecond = await drive(inFlight, ms, async () => {
+      const run = await measured(client, inFlight, ms, async () => {
         await peer.consume(`num-${k++ % 4}`);
         return 1;
       }, h);
-      throughput.push({ name: 'rate-limiter-flexible RateLimiterRedis.consume (1 limit)', inFlight, batch: 1, perSecond });
+      throughput.push({ name: 'rate-limiter-flexible RateLimiterRedis.consume (1 limit)', inFlight, batch: 1, ...run });
       if (h) latency.push({ name: 'rate-limiter-flexible RateLimiterRedis.consume', inFlight, p50us: h.getValueAtPercentile(50), p99us: h.getValueAtPercentile(99), p999us: h.getValueAtPercentile(99.9), maxUs: h.maxValue });
     }
     return { redisVersion, throughput, latency };

@@ -379,7 +379,13 @@ function microSection(results: BenchResults): string {
   const redis = results.redis;
   if (redis !== undefined) {
     out.push(`<h3>${esc(`Redis store, closed loop (redis-server ${redis.redisVersion}, loopback)`)}</h3>`);
-    out.push(table(['operation', 'in flight', 'per call', 'per second'], redis.throughput.map((r) => [r.name, r.inFlight, r.batch, rate(r.perSecond)]), (i) => i >= 1));
+    out.push(
+      table(
+        ['operation', 'in flight', 'per call', 'per second', 'Redis µs per op', 'Redis CPU (cores)'],
+        redis.throughput.map((r) => [r.name, r.inFlight, r.batch, rate(r.perSecond), r.serverUsPerOp.toFixed(1), r.redisCpu.toFixed(2)]),
+        (i) => i >= 1,
+      ),
+    );
     out.push(table(['operation', 'in flight', 'p50', 'p99', 'p99.9', 'max'], redis.latency.map((l) => [l.name, l.inFlight, fmtUs(l.p50us), fmtUs(l.p99us), fmtUs(l.p999us), fmtUs(l.maxUs)]), (i) => i >= 1));
   }
   return out.length > 0 ? out.join('') : notRun('No micro figures.');

@@ -154,7 +154,7 @@ export function fixture(overrides: Partial<BenchResults> = {}): BenchResults {
     },
     redis: {
       redisVersion: '7.0.15',
-      throughput: [{ name: 'sluice 4-limit atomic admission', inFlight: 16, batch: 1, perSecond: 22_600 }],
+      throughput: [{ name: 'sluice 4-limit atomic admission', inFlight: 16, batch: 1, perSecond: 22_600, serverUsPerOp: 27.4, redisCpu: 0.93 }],
       latency: [{ name: 'sluice 4-limit atomic admission', inFlight: 16, p50us: 635, p99us: 3500, p999us: 6100, maxUs: 9000 }],
     },
     planning: [

@@ -5,8 +5,9 @@ import { luaEsbuildPlugin } from './src/build/lua-plugins.js';
 // Worker entry points are separate files because worker threads load them by path.
 export default defineConfig([
   {
-    // `plan-worker` is the parallel planner's worker file, loaded by path beside the bundle.
-    entry: { index: 'src/index.ts', 'plan-worker': 'src/scheduler/plan-worker.ts' },
+    // `plan-worker` and `screen-worker` are the parallel planner's and screener's worker files,
+    // loaded by path beside the bundle.
+    entry: { index: 'src/index.ts', 'plan-worker': 'src/scheduler/plan-worker.ts', 'screen-worker': 'src/scheduler/recipients/screen-worker.ts' },
     esbuildPlugins: [luaEsbuildPlugin],
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts' } },
@@ -25,7 +26,9 @@ export default defineConfig([
       'bench/sustained-runner': 'bench/sustained/runner-entry.ts',
       // The planner's worker file again, beside each executable that bundles the planner.
       'cli/plan-worker': 'src/scheduler/plan-worker.ts',
+      'cli/screen-worker': 'src/scheduler/recipients/screen-worker.ts',
       'bench/plan-worker': 'src/scheduler/plan-worker.ts',
+      'bench/screen-worker': 'src/scheduler/recipients/screen-worker.ts',
     },
     format: ['esm'],
     esbuildPlugins: [luaEsbuildPlugin],

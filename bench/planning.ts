@@ -7,14 +7,21 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { planCampaign, type CampaignRecipient } from '../src/scheduler/campaign.js';
 import { planCampaignParallel } from '../src/scheduler/parallel-plan.js';
-import { screenRecipients } from '../src/scheduler/recipients/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readRecipientFile, screenRecipients, screenRecipientsAsync, screenRecipientsParallel } from '../src/scheduler/recipients/index.js';
 import type { RecipientRow } from '../src/scheduler/recipients/types.js';
 import { checkLedger } from '../src/verify/checker.js';
 import type { Category, Millis } from '../src/core/types.js';
 
 export interface PlanningResult {
-  /** `in-thread`: planCampaign on the calling thread; `pool`: planCampaignParallel on a Piscina pool of `threads` workers. */
-  readonly name: 'in-thread' | 'pool';
+  /**
+   * `in-thread`: planCampaign on the calling thread; `pool`: planCampaignParallel on a Piscina
+   * pool of `threads` workers; `screening (CSV file)`: reading and screening a recipient file as
+   * `sluice plan --threads N` does (no planning).
+   */
+  readonly name: 'in-thread' | 'pool' | 'screening (CSV file)';
   readonly recipients: number;
   readonly threads: number;
   readonly wallMs: number;
@@ -89,6 +96,45 @@ export async function planOnce(recipients: number, start: Millis, pool = false, 
   };
 }
 
+/** The screening worker file beside this bundle (dist/bench/screen-worker.js). */
+const SCREEN_WORKER_FILE = new URL('./screen-worker.js', import.meta.url);
+
+/** A CSV of n distinct valid numbers in five notations (UK, US, German; full-width digits among them). */
+function writeRecipientCsv(path: string, n: number): void {
+  const fullWidth = (t: string) => t.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)));
+  const lines = ['id,to,optIn,category,lastInboundAt'];
+  for (let i = 0; i < n; i++) {
+    const six = String(i % 1_000_000).padStart(6, '0');
+    const notation = i % 5;
+    const to = notation === 0 ? `+44 7400 ${six}` : notation === 1 ? `0044-7400-${six}` : notation === 2 ? fullWidth(`+447400${six}`) : notation === 3 ? `+1 (212) 2${six.slice(0, 2)}-${six.slice(2)}` : `+49 151 2${six}0`;
+    lines.push(`r${i},${to},true,${i % 3 === 0 ? 'utility' : 'marketing'},2026-01-01T10:00:00Z`);
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+/** Reads and screens a CSV of `rows` recipients on the calling thread (threads 1) or with `threads` workers. */
+async function screenFile(path: string, rows: number, start: Millis, threads: number): Promise<PlanningResult> {
+  const options = { now: start };
+  const began = performance.now();
+  let accepted = 0;
+  const outcomes = threads === 1 ? screenRecipientsAsync(readRecipientFile(path), options) : screenRecipientsParallel(readRecipientFile(path), options, { threads, workerFile: SCREEN_WORKER_FILE });
+  for await (const o of outcomes) if (o.status === 'accepted') accepted++;
+  const wallMs = performance.now() - began;
+  return {
+    name: 'screening (CSV file)',
+    recipients: rows,
+    threads,
+    wallMs: Math.round(wallMs),
+    planningMs: 0,
+    screeningUsPerRow: Number(((wallMs * 1000) / rows).toFixed(1)),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    messagesPlanned: 0,
+    skipped: rows - accepted,
+    verifiedOk: accepted === rows,
+    violations: 0,
+  };
+}
+
 /** Wall time of `threads` worker threads each running the same pure CPU loop. */
 async function cpuLoop(threads: number): Promise<number> {
   const code = 'let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) % 1000003; require("node:worker_threads").parentPort.postMessage(x);';
@@ -126,5 +172,18 @@ export async function runPlanning(options: { quick: boolean; log?: (line: string
   const ceiling = await cpuCeiling(2);
   const two = await planOnce(pooled, start, true, 2);
   rows.push({ ...two, speedupVsOneThread: Number((one.planningMs / Math.max(1, two.planningMs)).toFixed(2)), cpuSpeedupCeiling: ceiling });
+  // Screening a file (what `sluice plan` does before planning), on this thread and on 2 workers.
+  const screenRows = options.quick ? 20_000 : 200_000;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-screen-'));
+  try {
+    const csv = join(dir, 'recipients.csv');
+    writeRecipientCsv(csv, screenRows);
+    const alone = await screenFile(csv, screenRows, start, 1);
+    rows.push(alone);
+    const pooled = await screenFile(csv, screenRows, start, 2);
+    rows.push({ ...pooled, speedupVsOneThread: Number((alone.wallMs / Math.max(1, pooled.wallMs)).toFixed(2)) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return { rows };
 }

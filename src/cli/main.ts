@@ -29,6 +29,7 @@ commands
          --account-start ISO   when the sending account started: sets its per-minute tier
          --suppression FILE    canonical numbers not to contact, one per line
          --default-country CC  country for numbers written without + (e.g. GB)
+         --threads N           screen rows on N worker threads (default 1; same output for any N)
   verify check a schedule (JSONL) against a policy with the independent checker
          --policy P            preset name (conservative, cloud-api) or policy file
          --schedule FILE       the schedule, one JSON object per line
@@ -94,6 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
         accountStartedAt: optionalInstant(flags, 'account-start'),
         suppression: text('suppression'),
         defaultCountry: text('default-country'),
+        threads: intFlag(flags, 'threads', 1, 1, 64),
       };
       rejectUnknown(flags);
       if (args.store !== 'memory' && !/^rediss?:\/\//.test(args.store)) throw new UsageError('--store must be memory or a redis:// URL');

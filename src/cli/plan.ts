@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { loadPolicy } from './policy-file.js';
 import { planCampaign, type CampaignRecipient, type PlanRow } from '../scheduler/campaign.js';
-import { readRecipientFile, screenRecipientsAsync, type RecipientOutcome } from '../scheduler/recipients/index.js';
+import { readRecipientFile, screenRecipientsAsync, screenRecipientsParallel, type RecipientOutcome } from '../scheduler/recipients/index.js';
 import { RedisStore } from '../store/redis/redis-store.js';
 import { checkLedger } from '../verify/checker.js';
 import type { Millis } from '../core/types.js';
@@ -21,6 +21,8 @@ export interface PlanArgs {
   readonly accountStartedAt: Millis | undefined;
   readonly suppression: string | undefined;
   readonly defaultCountry: string | undefined;
+  /** Worker threads for screening (1: on this thread). The output is the same for any count. */
+  readonly threads: number;
 }
 
 /** One skipped or planned row of the output, in the documented schedule format (see README). */
@@ -41,7 +43,9 @@ export async function runPlan(a: PlanArgs, err: (s: string) => void, tty: boolea
     suppression,
     ...(a.defaultCountry !== undefined ? { defaultCountry: a.defaultCountry as CountryCode } : {}),
   };
-  for await (const outcome of screenRecipientsAsync(readRecipientFile(a.recipients), screenOptions)) {
+  const rows = readRecipientFile(a.recipients);
+  const outcomes = a.threads > 1 ? screenRecipientsParallel(rows, screenOptions, { threads: a.threads }) : screenRecipientsAsync(rows, screenOptions);
+  for await (const outcome of outcomes) {
     screened.push(outcome);
     if (tty && screened.length % 50_000 === 0) err(`\rread ${screened.length.toLocaleString('en-US')} rows…`);
   }

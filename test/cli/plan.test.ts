@@ -55,6 +55,14 @@ describe('sluice plan → sluice verify on the example campaign', () => {
     expect(r.stdout).toMatch(/quiet-hours/);
   });
 
+  it('--threads 2 screens on worker threads and writes the same schedule, byte for byte', () => {
+    const threaded = join(dir, 'threaded.jsonl');
+    const r = sluice(...planArgs(threaded), '--threads', '2');
+    expect(r.status).toBe(0);
+    expect(readFileSync(threaded, 'utf8')).toBe(readFileSync(schedule, 'utf8'));
+    expect(sluice(...planArgs(threaded), '--threads', '0').status).toBe(2);
+  });
+
   it('bad input exits 2 with a message, not a stack trace', () => {
     const r = sluice('plan', '--policy', 'no-such-policy.json', '--recipients', 'examples/recipients.csv');
     expect(r.status).toBe(2);

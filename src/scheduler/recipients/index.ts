@@ -10,6 +10,7 @@ export { normaliseNumber, MAX_RAW_NUMBER_LENGTH, type NormalisedNumber } from '.
 export { zonesForNumber, zoneForNumber } from './zone-of-number.js';
 export { readInstant, readOptIn, readCategory } from './field-values.js';
 export { screenRecipients, screenRecipientsAsync, RecipientScreener, KNOWN_FIELDS } from './screen.js';
+export { screenRecipientsParallel, type ParallelScreenOptions } from './parallel-screen.js';
 export {
   DEFAULT_STALE_AFTER_MS,
   DEFAULT_SERVICE_WINDOW_MS,

@@ -36,7 +36,7 @@
 import { isValidTimeZone } from '../../core/calendar.js';
 import { validateMessageId } from '../../core/policy/index.js';
 import type { Category, Millis } from '../../core/types.js';
-import { canonicalNumber } from './canonical-number.js';
+import { canonicalNumber, type CanonicalNumber } from './canonical-number.js';
 import { readCategory, readInstant, readOptIn } from './field-values.js';
 import { LAST_INBOUND_FUTURE_TOLERANCE_MS, resolveScreenOptions, type ResolvedScreenOptions, type ScreenOptions } from './screen-options.js';
 import type { AcceptedRecipient, RecipientOutcome, RecipientRow, SkippedRecipient, SkipReason } from './types.js';
@@ -51,6 +51,30 @@ const NO_VARIABLES: Readonly<Record<string, string>> = Object.freeze(Object.crea
 /** Zone spellings remembered (valid → `[zone]`, invalid → null); cleared when full. */
 const MAX_CACHED_ZONES = 4_096;
 const DAY_MS = 86_400_000;
+
+/**
+ * A row's number as `canonicalNumber` gives it, and, for a valid number with a country,
+ * `zonesForNumber` of it (needed only when the row has no `tz`).
+ */
+export interface KnownNumber {
+  readonly number: CanonicalNumber;
+  readonly zones?: readonly string[] | undefined;
+}
+
+/** A row that passed checks 1–8, before the duplicate checks and the zone lookup. */
+interface Checked {
+  readonly status: 'checked';
+  readonly row: number;
+  readonly line: number;
+  readonly id: string;
+  readonly to: string;
+  readonly country: AcceptedRecipient['country'];
+  readonly columnZones: readonly string[] | undefined;
+  readonly category: Category;
+  readonly optIn: boolean | undefined;
+  readonly lastInboundAt: Millis | undefined;
+  readonly fields: Readonly<Record<string, string>>;
+}
 
 function skipped(row: number, line: number, id: string, reason: SkipReason, detail: string, field?: string, duplicateOf?: number): SkippedRecipient {
   return { status: 'skipped', row, line, id, reason, field, duplicateOf, detail };
@@ -82,7 +106,31 @@ export class RecipientScreener {
     this.#options = resolveScreenOptions(options);
   }
 
-  screen(input: RecipientRow): RecipientOutcome {
+  /**
+   * `known`: the row's canonical number (and its candidate zones) computed elsewhere, by the same
+   * functions, e.g. on a worker thread (see parallel-screen.ts); the outcome is the same.
+   */
+  screen(input: RecipientRow, known?: KnownNumber): RecipientOutcome {
+    const checked = this.#check(input, known);
+    if (checked.status === 'skipped') return checked;
+    // Duplicates before the zone lookup: a repeated number costs no second parse.
+    const duplicate = this.#duplicateOf(checked);
+    if (duplicate !== undefined) return duplicate;
+    const accepted = this.#finish(checked, known?.zones);
+    this.#acceptedNumbers.set(accepted.to, accepted.row);
+    this.#acceptedIds.set(ownCopy(accepted.id), accepted.row);
+    return accepted;
+  }
+
+  #duplicateOf(c: { readonly row: number; readonly line: number; readonly id: string; readonly to: string }): SkippedRecipient | undefined {
+    const firstOfNumber = this.#acceptedNumbers.get(c.to);
+    if (firstOfNumber !== undefined) return skipped(c.row, c.line, c.id, 'duplicate', `same number as row ${firstOfNumber}`, undefined, firstOfNumber);
+    const firstOfId = this.#acceptedIds.get(c.id);
+    if (firstOfId !== undefined) return skipped(c.row, c.line, c.id, 'duplicate-id', `same id as row ${firstOfId}`, 'id', firstOfId);
+    return undefined;
+  }
+
+  #check(input: RecipientRow, known: KnownNumber | undefined): SkippedRecipient | Checked {
     const { row, line } = input;
     if (input.kind === 'parse-error') return skipped(row, line, String(row), 'parse-error', input.detail);
     const o = this.#options;
@@ -92,7 +140,7 @@ export class RecipientScreener {
     const idValid = rawId === '' || isValidId(rawId);
     const id = rawId !== '' && idValid ? rawId : String(row);
 
-    const number = canonicalNumber(f['to'] ?? '', o.defaultCountry);
+    const number = known?.number ?? canonicalNumber(f['to'] ?? '', o.defaultCountry);
     if (!number.ok) {
       const detail = number.reason === 'missing-number' ? 'no number in `to`' : '`to` is not a valid number in international form (+ or 00, then the country code)';
       return skipped(row, line, id, number.reason, detail);
@@ -119,34 +167,31 @@ export class RecipientScreener {
     const cat: Category = category ?? o.defaultCategory;
     const gate = this.#gate(cat, optIn, lastInboundAt);
     if (gate !== undefined) return skipped(row, line, id, gate[0], gate[1]);
+    return { status: 'checked', row, line, id, to, country: number.country, columnZones, category: cat, optIn, lastInboundAt, fields: f };
+  }
 
-    const firstOfNumber = this.#acceptedNumbers.get(to);
-    if (firstOfNumber !== undefined) return skipped(row, line, id, 'duplicate', `same number as row ${firstOfNumber}`, undefined, firstOfNumber);
-    const firstOfId = this.#acceptedIds.get(id);
-    if (firstOfId !== undefined) return skipped(row, line, id, 'duplicate-id', `same id as row ${firstOfId}`, 'id', firstOfId);
-    this.#acceptedNumbers.set(to, row);
-    this.#acceptedIds.set(ownCopy(id), row);
-
+  /** The accepted outcome of a row that passed checks 1–8. */
+  #finish(c: Checked, knownZones: readonly string[] | undefined): AcceptedRecipient {
+    const o = this.#options;
     // A non-geographic number (no country) has no zone: no need to parse it again.
-    const timeZones = columnZones ?? (number.country === undefined ? NO_ZONES : zonesForNumber(to, number.country));
-    const accepted: AcceptedRecipient = {
+    const timeZones = c.columnZones ?? (c.country === undefined ? NO_ZONES : (knownZones ?? zonesForNumber(c.to, c.country)));
+    return {
       status: 'accepted',
-      row,
-      line,
-      id,
-      to,
-      country: number.country,
+      row: c.row,
+      line: c.line,
+      id: c.id,
+      to: c.to,
+      country: c.country,
       timeZones,
       timeZone: timeZones.length === 1 ? timeZones[0] : undefined,
-      timeZoneSource: columnZones !== undefined ? 'column' : timeZones.length > 0 ? 'number' : 'none',
-      category: cat,
-      optIn,
-      lastInboundAt,
+      timeZoneSource: c.columnZones !== undefined ? 'column' : timeZones.length > 0 ? 'number' : 'none',
+      category: c.category,
+      optIn: c.optIn,
+      lastInboundAt: c.lastInboundAt,
       // A tolerated future timestamp (clock skew) counts as now: the window never ends later than it can.
-      serviceWindowEndsAt: cat === 'service' && lastInboundAt !== undefined ? Math.min(lastInboundAt, o.now) + o.serviceWindowMs : undefined,
-      variables: variablesOf(f),
+      serviceWindowEndsAt: c.category === 'service' && c.lastInboundAt !== undefined ? Math.min(c.lastInboundAt, o.now) + o.serviceWindowMs : undefined,
+      variables: variablesOf(c.fields),
     };
-    return accepted;
   }
 
   /** Consent, service window and staleness (checks 6–8), or undefined when all pass. */

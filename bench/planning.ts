@@ -3,13 +3,13 @@
 // built in memory (already screened), so the figure is the planner's own cost; the screening
 // stage (libphonenumber-js canonicalisation) is timed separately on a sample of raw notations.
 import { loadPolicy } from '../src/cli/policy-file.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { planCampaign, type CampaignRecipient } from '../src/scheduler/campaign.js';
 import { planCampaignParallel } from '../src/scheduler/parallel-plan.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { readRecipientFile, screenRecipients, screenRecipientsAsync, screenRecipientsParallel } from '../src/scheduler/recipients/index.js';
 import type { RecipientRow } from '../src/scheduler/recipients/types.js';
 import { checkLedger } from '../src/verify/checker.js';

@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { PlanWorkerError } from '../errors.js';
 import { assemblePlan, campaignStore, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient } from './campaign.js';
 import { outcomeBuffer, outcomeViews, type CompactOutcome } from './compact-plan.js';
 import { partClockBuffer } from './part-clock.js';
 import { packTask } from './plan-task.js';
+import { workerScriptPath } from './worker-path.js';
 
 export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
   /**
@@ -41,7 +40,7 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   if (!Number.isSafeInteger(threads) || threads < 1 || threads > 256) {
     throw new RangeError(`Expected \`threads\` to be an integer from 1 to 256, got ${String(threads)}`);
   }
-  const filename = workerPath(o.workerFile);
+  const filename = workerScriptPath(o.workerFile, 'plan-worker.js', 'planning');
   const prepared = prepareCampaign(recipients, o);
   const n = prepared.columns.to.length;
   const store = campaignStore(prepared.policy, n, o, prepared.columns.commitAheadMs);
@@ -104,13 +103,4 @@ function merge(into: CompactOutcome, part: CompactOutcome, positions: Int32Array
     into.rule[i] = part.rule[k] as number;
     into.held[i] = part.held[k] as number;
   }
-}
-
-function workerPath(file: string | URL | undefined): string {
-  if (file !== undefined) return file instanceof URL ? fileURLToPath(file) : file;
-  const path = fileURLToPath(new URL('./plan-worker.js', import.meta.url));
-  if (!existsSync(path)) {
-    throw new Error(`The planning worker script is missing at ${path}: build the package (npm run build), or pass \`workerFile\``);
-  }
-  return path;
 }

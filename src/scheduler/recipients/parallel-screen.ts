@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { RecipientScreener, type KnownNumber } from './screen.js';
 import type { ScreenOptions } from './screen-options.js';
 import type { RecipientOutcome, RecipientRow } from './types.js';
+import { workerScriptPath } from '../worker-path.js';
 
 export interface ParallelScreenOptions {
   /** Worker threads (default 2). */
@@ -37,7 +36,7 @@ export async function* screenRecipientsParallel(
   if (!Number.isSafeInteger(batchRows) || batchRows < 1) throw new RangeError(`Expected \`batchRows\` to be a positive integer, got ${String(batchRows)}`);
   // Validates the options here, before any worker starts (typed errors on the calling thread).
   const screener = new RecipientScreener(options);
-  const pool = new Piscina({ filename: workerPath(parallel.workerFile), minThreads: threads, maxThreads: threads, idleTimeout: 1_000, workerData: { defaultCountry: options.defaultCountry } });
+  const pool = new Piscina({ filename: workerScriptPath(parallel.workerFile, 'screen-worker.js', 'screening'), minThreads: threads, maxThreads: threads, idleTimeout: 1_000, workerData: { defaultCountry: options.defaultCountry } });
   const zonesOf = new ZoneLists();
   const inFlight: { rows: RecipientRow[]; answer: Promise<string> }[] = [];
   const maxInFlight = 2 * threads;
@@ -89,10 +88,4 @@ class ZoneLists {
     }
     return list;
   }
-}
-function workerPath(file: string | URL | undefined): string {
-  if (file !== undefined) return file instanceof URL ? fileURLToPath(file) : file;
-  const path = fileURLToPath(new URL('./screen-worker.js', import.meta.url));
-  if (!existsSync(path)) throw new Error(`The screening worker script is missing at ${path}: build the package (npm run build), or pass \`workerFile\``);
-  return path;
 }

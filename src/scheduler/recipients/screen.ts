@@ -122,7 +122,7 @@ export class RecipientScreener {
     return accepted;
   }
 
-  #duplicateOf(c: { readonly row: number; readonly line: number; readonly id: string; readonly to: string }): SkippedRecipient | undefined {
+  #duplicateOf(c: Checked): SkippedRecipient | undefined {
     const firstOfNumber = this.#acceptedNumbers.get(c.to);
     if (firstOfNumber !== undefined) return skipped(c.row, c.line, c.id, 'duplicate', `same number as row ${firstOfNumber}`, undefined, firstOfNumber);
     const firstOfId = this.#acceptedIds.get(c.id);

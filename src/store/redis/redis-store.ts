@@ -23,15 +23,13 @@ export type RedisClient = Redis | Cluster;
  */
 const readyCounts = new WeakMap<RedisClient, { n: number }>();
 function readyCounter(client: RedisClient): { n: number } {
-  let counter = readyCounts.get(client);
-  if (counter === undefined) {
-    const c = { n: 0 };
-    client.on('ready', () => {
-      c.n++;
-    });
-    readyCounts.set(client, c);
-    counter = c;
-  }
+  const known = readyCounts.get(client);
+  if (known !== undefined) return known;
+  const counter = { n: 0 };
+  client.on('ready', () => {
+    counter.n++;
+  });
+  readyCounts.set(client, counter);
   return counter;
 }
 

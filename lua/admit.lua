@@ -276,6 +276,23 @@ local function daily_used(key, field)
   return v, kf
 end
 
+-- Count `cost` more on the daily hash `key`'s field (the local day), written at the end.
+local function daily_add(key, field, cost)
+  local u, kf = daily_used(key, field)
+  local d = delta[kf]
+  if d == nil then
+    d = 0
+    n_day = n_day + 1
+    day_kf[n_day] = kf; day_key[n_day] = key; day_field[n_day] = field
+    if day_expire_seen[key] == nil then
+      day_expire_seen[key] = true
+      day_expire[#day_expire + 1] = key
+    end
+  end
+  delta[kf] = d + cost
+  used[kf] = u + cost
+end
+
 local function load_member(members, member)
   local m = members_raw[members]
   if m == nil then
@@ -342,7 +359,7 @@ end
 local stored = persisted or admit
 local out = { stored and epoch or -1, stored and seq or -1 }
 local o = 2
--- The record of the current message, as pieces joined once (one string built, not one a line).
+-- The record of the current message: one string per line, joined once.
 local buf, nb = {}, 0
 local last_t, last_ts = nil, nil  -- the messages of a call often share their send instant
 local n_messages = num(ARGV[p])
@@ -427,30 +444,7 @@ do
 end
 
 for j = 1, n_messages do
-  local id = m_id[j]
   local record = KEYS[1 + j]
-  local shape = m_shape[j]
-  local cost_s = m_cost[j]
-  local cost = arg(cost_s)
-  local not_before = m_nb[j]
-  local deadline = m_dl[j]
-  local v = m_at[j]
-  local n_limits, n, skind, srule, stab = shape.nl, shape.n, shape.kind, shape.rule, shape.tab
-  for i = 1, n_limits do
-    v = v + 1
-    local kind, k = skind[i], m_vals[v]
-    ck[i] = kind; cr[i] = srule[i]; ckey[i] = KEYS[k]
-    if kind == 3 then
-      cx[i] = stab[i]
-    elseif kind == 4 then
-      v = v + 1
-      cx[i] = KEYS[k + 1]; cm[i] = m_vals[v]
-    end
-  end
-  for i = n_limits + 1, n do
-    ck[i] = 6; cx[i] = stab[i]
-  end
-
   local existing = rec_val[record]
   if existing == nil then existing = records[j] end
   local state = existing and sub(existing, 1, 1)
@@ -462,100 +456,112 @@ for j = 1, n_messages do
   elseif state == 'c' then
     out[o + 1] = 3; out[o + 2] = -1; out[o + 3] = -1; out[o + 4] = -1
   else
+    local shape, cost_s = m_shape[j], m_cost[j]
+    local cost, deadline = arg(cost_s), m_dl[j]
+    local n_limits, n, skind, srule, stab = shape.nl, shape.n, shape.kind, shape.rule, shape.tab
     local code, t, pusher, retry = 1, now, -1, -1
-    if not_before > t then t = not_before end
-    -- Load small state once per message; window logs are searched in place (sorted-log).
+    if m_nb[j] > t then t = m_nb[j] end
+    -- The message's constraints, with the small state each needs loaded once (window logs are
+    -- searched in place, daily counts read on demand).
+    local v = m_at[j]
     for i = 1, n_limits do
-      local kind = ck[i]
-      if cost > rmax[cr[i]] then code = -3; pusher = i - 1; break end
+      v = v + 1
+      local kind, r, k = skind[i], srule[i], m_vals[v]
+      if cost > rmax[r] then code = -3; pusher = i - 1; break end
+      local key = KEYS[k]
+      ck[i] = kind; cr[i] = r; ckey[i] = key
       if kind == 1 then
-        local key = ckey[i]
-        local v = tat[key]
-        if v == nil then
-          v = tonumber(load(key) or '0')
-          tat[key] = v
+        local x = tat[key]
+        if x == nil then
+          x = tonumber(load(key) or '0')
+          tat[key] = x
         end
-        ca[i] = v
+        ca[i] = x
+      elseif kind == 3 then
+        cx[i] = stab[i]
       elseif kind == 4 then
-        ca[i], cb[i], cc[i] = split3(load_member(cx[i], cm[i]))
+        v = v + 1
+        local members, member = KEYS[k + 1], m_vals[v]
+        cx[i] = members; cm[i] = member
+        ca[i], cb[i], cc[i] = split3(load_member(members, member))
       elseif kind == 5 then
-        ca[i], cb[i], cc[i] = split3(load(ckey[i]))
+        ca[i], cb[i], cc[i] = split3(load(key))
       end
     end
-    -- The fixed point: stop once every constraint was seen since the last move; the largest
-    -- single push names the reason.
+    for i = n_limits + 1, n do
+      ck[i] = 6; cx[i] = stab[i]
+    end
+    -- The fixed point: stop once every constraint was checked since the last move (a constraint
+    -- is met at its own earliest instant); the largest single push names the reason. Rate
+    -- limits, the most common, are decided here without a call through `earliest`.
     if code == 1 and n > 0 then
-      local jump, last_moved, step = 0, -1, 0
-      while true do
-        local i = step % n
-        if i == last_moved or (last_moved < 0 and step == n) then break end
-        if step >= 512 * n then code = -2; retry = t; break end
-        local e = earliest(i + 1, t, cost)
-        if e == -4 then code = -4; retry = t; break end
-        if e == math.huge then code = -3; pusher = i; break end
+      local jump, met, i, steps, max_steps = 0, 0, 0, 0, 512 * n
+      while met < n do
+        if steps >= max_steps then code = -2; retry = t; break end
+        i = i + 1
+        if i > n then i = 1 end
+        local e
+        if ck[i] == 1 then
+          local r = cr[i]
+          e = rate_earliest(ra[r], rb[r], rc[r], ca[i], t, cost)
+        else
+          e = earliest(i, t, cost)
+          if e == -4 then code = -4; retry = t; break end
+          if e == math.huge then code = -3; pusher = i - 1; break end
+        end
         if e > t then
-          if e - t > jump then jump = e - t; pusher = i end
+          if e - t > jump then jump = e - t; pusher = i - 1 end
           t = e
-          last_moved = i
+          met = 1
           if deadline >= 0 and t > deadline then code = -1; break end
           if t - now > max_wait then code = -2; retry = t - max_wait; break end
+        else
+          met = met + 1
         end
-        step = step + 1
+        steps = steps + 1
       end
     end
     if code == 1 and admit then
       -- Commit every limit, and the record with what cancel needs (ids, names and keys never
-      -- contain control characters, so tabs and newlines separate fields and lines).
+      -- contain control characters, so tabs and newlines separate fields and lines): one string
+      -- per line, joined once.
       if t ~= last_t then last_t, last_ts = t, fmt(t) end
       local ts = last_ts
-      buf[1] = 'a\t'; buf[2] = ts; buf[3] = '\t'; buf[4] = cost_s; buf[5] = '\t'; buf[6] = id
-      nb = 6
+      buf[1] = 'a\t' .. ts .. '\t' .. cost_s .. '\t' .. m_id[j]
+      nb = 1
       for i = 1, n_limits do
         local kind, key, r = ck[i], ckey[i], cr[i]
+        nb = nb + 1
         if kind == 1 then
           local q = ra[r]
           local after = rate_commit(q, rb[r], rc[r], ca[i], t, cost)
           local ttl = floor(after / q) + STATE_EPOCH - now
           if ttl < 0 then ttl = 0 end
           local after_s = fmt(after)
-          buf[nb + 1] = '\nr\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = raw[key] or '0'; buf[nb + 5] = '\t'; buf[nb + 6] = after_s
-          nb = nb + 6
+          buf[nb] = '\nr\t' .. key .. '\t' .. (raw[key] or '0') .. '\t' .. after_s
           tat[key] = after
           raw[key] = after_s
           string_written(key, ttl + HOUR)
         elseif kind == 2 then
           -- One member per cost unit; ZADD in chunks (unpack fails past ~8,000 values).
+          local id = m_id[j]
           local k = 1
           while k <= cost do
             local args = {}
-            for j = k, math.min(cost, k + 499) do
+            for u = k, math.min(cost, k + 499) do
               args[#args + 1] = ts
-              args[#args + 1] = ts .. ':' .. id .. ':' .. j
+              args[#args + 1] = ts .. ':' .. id .. ':' .. u
             end
             call('ZADD', key, unpack(args))
             k = k + 500
           end
           trim_w[key] = rb[r]
           expires(key, t - now + rb[r] + HOUR)
-          buf[nb + 1] = '\nw\t'; buf[nb + 2] = key
-          nb = nb + 2
+          buf[nb] = '\nw\t' .. key
         elseif kind == 3 then
           local _, _, field = day_of(cx[i], t)
-          local u, kf = daily_used(key, field)
-          local d = delta[kf]
-          if d == nil then
-            d = 0
-            n_day = n_day + 1
-            day_kf[n_day] = kf; day_key[n_day] = key; day_field[n_day] = field
-            if day_expire_seen[key] == nil then
-              day_expire_seen[key] = true
-              day_expire[#day_expire + 1] = key
-            end
-          end
-          delta[kf] = d + cost
-          used[kf] = u + cost
-          buf[nb + 1] = '\nd\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = field
-          nb = nb + 4
+          daily_add(key, field, cost)
+          buf[nb] = '\nd\t' .. key .. '\t' .. field
         elseif kind == 4 then
           local W, members, member = rb[r], cx[i], cm[i]
           local charged = t >= cb[i] + W
@@ -578,19 +584,17 @@ for j = 1, n_messages do
           end
           members_raw[members][member] = ts .. ':' .. fmt(charge) .. ':' .. fmt(cc[i] + 1)
           expires(members, t - now + W + HOUR)
-          nb = nb + 1
           buf[nb] = '\nx\t' .. key .. '\t' .. members .. '\t' .. member .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i]) .. '\t' .. (charged and '1' or '0')
         elseif kind == 5 then
           local run = cost
           if ca[i] ~= 0 and t - ca[i] < rb[r] then run = cb[i] + cost end
-          nb = nb + 1
           buf[nb] = '\nb\t' .. key .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i])
           raw[key] = ts .. ':' .. fmt(run) .. ':' .. fmt(cc[i] + 1)
           string_written(key, t - now + rb[r] + HOUR)
         end
       end
       if rec_val[record] == nil then rec_dirty[#rec_dirty + 1] = record end
-      rec_val[record] = concat(buf, '', 1, nb)
+      rec_val[record] = nb == 1 and buf[1] or concat(buf, '', 1, nb)
     end
     out[o + 1] = code; out[o + 2] = t; out[o + 3] = pusher; out[o + 4] = retry
   end

@@ -109,7 +109,7 @@ export function checkLedger(policy: Policy, ledger: readonly LedgerEntry[], opti
     const groups = groupByScope(ctx, rule);
     const peak = new PeakTracker();
     const sink: Sink = (v) => ctx.report(v);
-    for (const g of groups.values()) {
+    for (const g of groups) {
       switch (rule.kind) {
         case 'rate':
           checkRate(ctx, rule, g, sink, peak);
@@ -143,6 +143,8 @@ class Context {
   readonly maxViolations: number;
   /** Ledger positions sorted by (sendAt, position): every per-key list inherits this order. */
   readonly order: number[];
+  /** Every entry's key per scope. */
+  readonly keys: ScopeKeys;
   /** Local wall clock per entry, computed on first use (NaN = not yet). */
   private readonly walls: Float64Array;
   /** Every violation found, counted even when not kept. */
@@ -158,6 +160,7 @@ class Context {
     for (let i = 0; i < ledger.length; i++) t[i] = (ledger[i] as LedgerEntry).sendAt;
     order.sort((a, b) => (t[a] as number) - (t[b] as number) || a - b);
     this.order = order;
+    this.keys = new ScopeKeys(ledger);
     this.walls = new Float64Array(ledger.length).fill(Number.NaN);
   }
 
@@ -279,21 +282,114 @@ class Group {
  * key starts with the portfolio. Parts are length-prefixed (`3:abc`), so two different tuples
  * can never produce the same string whatever characters the values contain.
  */
-function scopeKey(scope: Scope, e: LedgerEntry): string | null {
-  const part = (s: string): string => `${s.length}:${s}`;
-  switch (scope) {
-    case 'number':
-      return part(e.portfolio) + part(e.from);
-    case 'pair':
-      return part(e.portfolio) + part(e.from) + part(e.to);
-    case 'recipient':
-      return part(e.portfolio) + part(e.to);
-    case 'portfolio':
-      return part(e.portfolio);
-    case 'campaign':
-      return e.campaign === undefined ? null : part(e.portfolio) + part(e.campaign);
-    case 'apiKey':
-      return e.apiKey === undefined ? null : part(e.portfolio) + part(e.apiKey);
+/** Dense ids (0..count-1) per ledger position, -1 where the entry has no such value. */
+interface DenseIds {
+  readonly ids: Int32Array;
+  readonly count: number;
+}
+
+type KeyField = 'portfolio' | 'from' | 'to' | 'campaign' | 'apiKey';
+
+/**
+ * Ids of one field's values: equal strings get equal ids. The entries' own strings are looked up
+ * (their hashes are cached by the engine), so no key string is built per send.
+ */
+function fieldIds(ledger: readonly LedgerEntry[], field: KeyField): DenseIds {
+  const ids = new Int32Array(ledger.length);
+  const seen = new Map<string, number>();
+  for (let i = 0; i < ledger.length; i++) {
+    const value = (ledger[i] as LedgerEntry)[field];
+    if (value === undefined) {
+      ids[i] = -1;
+      continue;
+    }
+    let id = seen.get(value);
+    if (id === undefined) {
+      id = seen.size;
+      seen.set(value, id);
+    }
+    ids[i] = id;
+  }
+  return { ids, count: seen.size };
+}
+
+/** Ids of the pairs (a, b): equal pairs get equal ids; -1 where either part is missing. */
+function pairIds(a: DenseIds, b: DenseIds): DenseIds {
+  // One value of `a` on every entry (one portfolio, the usual ledger): the pairs are b's values.
+  if (a.count === 1 && !a.ids.includes(-1)) return b;
+  // a * b.count + b is one exact integer per pair while the product of the counts stays below
+  // 2^53 (a ledger would need ~95 M distinct values in both parts to reach it).
+  if (a.count * b.count > Number.MAX_SAFE_INTEGER) throw new RangeError('checkLedger: too many distinct keys to number exactly');
+  const ids = new Int32Array(a.ids.length);
+  const seen = new Map<number, number>();
+  for (let i = 0; i < ids.length; i++) {
+    const x = a.ids[i] as number;
+    const y = b.ids[i] as number;
+    if (x < 0 || y < 0) {
+      ids[i] = -1;
+      continue;
+    }
+    const key = x * b.count + y;
+    let id = seen.get(key);
+    if (id === undefined) {
+      id = seen.size;
+      seen.set(key, id);
+    }
+    ids[i] = id;
+  }
+  return { ids, count: seen.size };
+}
+
+/**
+ * The key of every entry in `scope` (always inside its portfolio), as dense ids: two entries
+ * share a key exactly when they share the scope's fields. Memoised per scope and field, since
+ * several rules usually share a scope.
+ */
+class ScopeKeys {
+  readonly #ledger: readonly LedgerEntry[];
+  readonly #fields = new Map<KeyField, DenseIds>();
+  readonly #scopes = new Map<Scope, DenseIds>();
+
+  constructor(ledger: readonly LedgerEntry[]) {
+    this.#ledger = ledger;
+  }
+
+  of(scope: Scope): DenseIds {
+    let keys = this.#scopes.get(scope);
+    if (keys === undefined) {
+      const portfolio = this.#field('portfolio');
+      switch (scope) {
+        case 'portfolio':
+          keys = portfolio;
+          break;
+        case 'number':
+          keys = pairIds(portfolio, this.#field('from'));
+          break;
+        case 'recipient':
+          keys = pairIds(portfolio, this.#field('to'));
+          break;
+        case 'pair':
+          keys = pairIds(this.of('number'), this.#field('to'));
+          break;
+        case 'campaign':
+          keys = pairIds(portfolio, this.#field('campaign'));
+          break;
+        case 'apiKey':
+          keys = pairIds(portfolio, this.#field('apiKey'));
+          break;
+      }
+      this.#scopes.set(scope, keys);
+    }
+    return keys;
+  }
+
+  #field(field: KeyField): DenseIds {
+    let ids = this.#fields.get(field);
+    if (ids === undefined) {
+      ids = fieldIds(this.#ledger, field);
+      this.#fields.set(field, ids);
+    }
+    return ids;
   }
 }
 
@@ -314,18 +410,22 @@ function displayKey(scope: Scope, e: LedgerEntry): string {
   }
 }
 
-function groupByScope(ctx: Context, rule: LimitRule): Map<string, Group> {
+/** The rule's groups, in order of their first send (by time, then ledger position). */
+function groupByScope(ctx: Context, rule: LimitRule): Group[] {
   const cats: ReadonlySet<Category> | null = rule.categories === undefined ? null : new Set(rule.categories);
-  const groups = new Map<string, Group>();
+  const { ids, count } = ctx.keys.of(rule.scope);
+  const byKey: (Group | undefined)[] = new Array<Group | undefined>(count);
+  const groups: Group[] = [];
   for (const i of ctx.order) {
+    const key = ids[i] as number;
+    if (key < 0) continue;
     const e = ctx.entry(i);
     if (cats !== null && !cats.has(e.category)) continue;
-    const key = scopeKey(rule.scope, e);
-    if (key === null) continue;
-    let g = groups.get(key);
+    let g = byKey[key];
     if (g === undefined) {
       g = new Group(rule.scope, e);
-      groups.set(key, g);
+      byKey[key] = g;
+      groups.push(g);
     }
     g.idx.push(i);
   }

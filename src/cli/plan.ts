@@ -83,8 +83,7 @@ export async function runPlan(a: PlanArgs, err: (s: string) => void, tty: boolea
       ...(store ? { store } : {}),
     });
     const planningMs = performance.now() - began;
-    const byRow = new Map<number, PlanRow>(plan.rows.map((r) => [r.row, r]));
-    await writeLines(a.out, screened.map((o) => early.get(o.row) ?? lineOf(byRow.get(o.row) as PlanRow, a)));
+    await writeLines(a.out, scheduleLines(screened, early, plan.rows, a));
 
     const report = checkLedger(plan.policy, plan.sends);
     summary(err, screened.length, plan, [...early.values()], planningMs, report.violations.length);
@@ -109,11 +108,38 @@ function lineOf(r: PlanRow, a: PlanArgs): Line {
   };
 }
 
-async function writeLines(path: string | undefined, lines: readonly Line[]): Promise<void> {
-  const stream: NodeJS.WritableStream = path ? createWriteStream(path) : process.stdout;
-  for (const line of lines) {
-    if (!stream.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+/**
+ * The schedule's lines in input order: a row screened out early, or the plan's row for it (the
+ * plan keeps the accepted rows' input order). Made one at a time as they are written.
+ */
+function* scheduleLines(screened: readonly RecipientOutcome[], early: ReadonlyMap<number, Line>, rows: readonly PlanRow[], a: PlanArgs): Generator<string> {
+  let k = 0;
+  for (const o of screened) {
+    let line = early.get(o.row);
+    if (line === undefined) {
+      const r = rows[k++];
+      if (r === undefined || r.row !== o.row) throw new Error(`sluice plan: the plan has no row ${o.row} in input order`);
+      line = lineOf(r, a);
+    }
+    yield JSON.stringify(line);
   }
+}
+
+/** Lines are written in chunks of about 64 KiB: one write per line costs more than the JSON. */
+const WRITE_CHUNK = 1 << 16;
+
+async function writeLines(path: string | undefined, lines: Iterable<string>): Promise<void> {
+  const stream: NodeJS.WritableStream = path ? createWriteStream(path) : process.stdout;
+  let chunk = '';
+  const flush = async (): Promise<void> => {
+    if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    chunk = '';
+  };
+  for (const line of lines) {
+    chunk += `${line}\n`;
+    if (chunk.length >= WRITE_CHUNK) await flush();
+  }
+  if (chunk !== '') await flush();
   if (path) await new Promise<void>((resolve) => stream.end(() => resolve()));
 }
 

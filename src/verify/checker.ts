@@ -106,10 +106,9 @@ export function checkLedger(policy: Policy, ledger: readonly LedgerEntry[], opti
   checkDuplicateIds(ctx);
   const peaks: Peak[] = [];
   for (const rule of policy.limits) {
-    const groups = groupByScope(ctx, rule);
     const peak = new PeakTracker();
     const sink: Sink = (v) => ctx.report(v);
-    for (const g of groups) {
+    forEachGroup(ctx, rule, (g) => {
       switch (rule.kind) {
         case 'rate':
           checkRate(ctx, rule, g, sink, peak);
@@ -127,7 +126,7 @@ export function checkLedger(policy: Policy, ledger: readonly LedgerEntry[], opti
           checkBatch(ctx, rule, g, sink, peak);
           break;
       }
-    }
+    });
     peaks.push({ rule: rule.name, kind: rule.kind, observed: peak.observed, budget: budgetOf(rule), key: peak.key });
   }
   for (const w of sendWindows) checkSendWindow(ctx, w);
@@ -259,29 +258,33 @@ function iso(t: number): string {
 /* ------------------------------------------------------------------------------------------ */
 /* Keys                                                                                        */
 
+/**
+ * One key's sends while its rule is checked. A rule's groups are checked one after another, so
+ * one Group is refilled for each (see forEachGroup): the checks keep nothing of it past their
+ * call but strings and their own arrays.
+ */
 class Group {
   /** Ledger positions, in (sendAt, position) order. */
   readonly idx: number[] = [];
-  readonly #scope: Scope;
-  readonly #first: LedgerEntry;
+  #scope: Scope = 'portfolio';
+  #first: LedgerEntry | null = null;
   #display: string | null = null;
 
-  constructor(scope: Scope, first: LedgerEntry) {
+  refill(scope: Scope, first: LedgerEntry, positions: Int32Array, from: number, to: number): void {
     this.#scope = scope;
     this.#first = first;
+    this.#display = null;
+    const idx = this.idx;
+    idx.length = 0;
+    for (let k = from; k < to; k++) idx.push(positions[k] as number);
   }
 
   /** Masked, for reports; built on first use (most keys of a big ledger never need it). */
   get display(): string {
-    return (this.#display ??= displayKey(this.#scope, this.#first));
+    return (this.#display ??= displayKey(this.#scope, this.#first as LedgerEntry));
   }
 }
 
-/**
- * The grouping key of an entry under a scope, or null when the rule ignores the entry. Every
- * key starts with the portfolio. Parts are length-prefixed (`3:abc`), so two different tuples
- * can never produce the same string whatever characters the values contain.
- */
 /** Dense ids (0..count-1) per ledger position, -1 where the entry has no such value. */
 interface DenseIds {
   readonly ids: Int32Array;
@@ -410,26 +413,52 @@ function displayKey(scope: Scope, e: LedgerEntry): string {
   }
 }
 
-/** The rule's groups, in order of their first send (by time, then ledger position). */
-function groupByScope(ctx: Context, rule: LimitRule): Group[] {
+/**
+ * Calls `check` with each key's sends under `rule`, keys in order of their first send (by time,
+ * then ledger position). The sends are bucketed by key in two passes over typed arrays (a
+ * counting sort), so a ledger of a million one-send keys makes no object per key.
+ */
+function forEachGroup(ctx: Context, rule: LimitRule, check: (g: Group) => void): void {
   const cats: ReadonlySet<Category> | null = rule.categories === undefined ? null : new Set(rule.categories);
   const { ids, count } = ctx.keys.of(rule.scope);
-  const byKey: (Group | undefined)[] = new Array<Group | undefined>(count);
-  const groups: Group[] = [];
-  for (const i of ctx.order) {
+  const order = ctx.order;
+  // rank: a key's place in order of first send (-1: no send yet); first: that send per rank.
+  const rank = new Int32Array(count).fill(-1);
+  const first = new Int32Array(count);
+  const sizes = new Int32Array(count + 1);
+  const included = new Uint8Array(order.length);
+  let ranked = 0;
+  for (let o = 0; o < order.length; o++) {
+    const i = order[o] as number;
     const key = ids[i] as number;
     if (key < 0) continue;
-    const e = ctx.entry(i);
-    if (cats !== null && !cats.has(e.category)) continue;
-    let g = byKey[key];
-    if (g === undefined) {
-      g = new Group(rule.scope, e);
-      byKey[key] = g;
-      groups.push(g);
+    if (cats !== null && !cats.has(ctx.entry(i).category)) continue;
+    included[o] = 1;
+    let r = rank[key] as number;
+    if (r < 0) {
+      r = ranked++;
+      rank[key] = r;
+      first[r] = i;
     }
-    g.idx.push(i);
+    sizes[r + 1] = (sizes[r + 1] as number) + 1;
   }
-  return groups;
+  // sizes becomes the start of each rank's run in `positions`.
+  for (let r = 0; r < ranked; r++) sizes[r + 1] = (sizes[r + 1] as number) + (sizes[r] as number);
+  const positions = new Int32Array(sizes[ranked] as number);
+  const next = sizes.slice(0, ranked);
+  for (let o = 0; o < order.length; o++) {
+    if (included[o] === 0) continue;
+    const i = order[o] as number;
+    const r = rank[ids[i] as number] as number;
+    const at = next[r] as number;
+    positions[at] = i;
+    next[r] = at + 1;
+  }
+  const g = new Group();
+  for (let r = 0; r < ranked; r++) {
+    g.refill(rule.scope, ctx.entry(first[r] as number), positions, sizes[r] as number, sizes[r + 1] as number);
+    check(g);
+  }
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { planCampaign, type CampaignRecipient } from '../src/scheduler/campaign.js';
 import { planCampaignParallel } from '../src/scheduler/parallel-plan.js';
@@ -19,9 +20,10 @@ export interface PlanningResult {
   /**
    * `in-thread`: planCampaign on the calling thread; `pool`: planCampaignParallel on a Piscina
    * pool of `threads` workers; `screening (CSV file)`: reading and screening a recipient file as
-   * `sluice plan --threads N` does (no planning).
+   * `sluice plan --threads N` does (no planning); `sluice plan (CSV file)`: the whole command in
+   * its own process, file in, schedule out, self-check included (peak RSS is that process's).
    */
-  readonly name: 'in-thread' | 'pool' | 'screening (CSV file)';
+  readonly name: 'in-thread' | 'pool' | 'screening (CSV file)' | 'sluice plan (CSV file)';
   readonly recipients: number;
   readonly threads: number;
   readonly wallMs: number;
@@ -135,6 +137,41 @@ async function screenFile(path: string, rows: number, start: Millis, threads: nu
   };
 }
 
+/** The CLI beside this bundle (dist/cli/main.js). */
+const CLI_FILE = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/**
+ * Runs `sluice plan` on the file in a child process, as an operator would, and reads its
+ * summary (planning time, peak memory, the self-check's verdict).
+ */
+async function planFile(path: string, rows: number, start: Millis, threads: number, dir: string): Promise<PlanningResult> {
+  const args = [CLI_FILE, 'plan', '--policy', 'conservative', '--recipients', path, '--numbers', 'n1,n2,n3,n4', '--start', new Date(start).toISOString(), '--threads', String(threads), '--out', join(dir, `schedule-${threads}.jsonl`)];
+  const began = performance.now();
+  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let text = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (text += d));
+    child.once('error', reject);
+    child.once('close', (c) => resolve({ code: c, stderr: text }));
+  });
+  const wallMs = performance.now() - began;
+  const figure = (re: RegExp): number => Number((re.exec(stderr)?.[1] ?? 'NaN').replace(/,/g, ''));
+  const planned = figure(/^rows\s+[\d,]+: ([\d,]+) planned/m);
+  return {
+    name: 'sluice plan (CSV file)',
+    recipients: rows,
+    threads,
+    wallMs: Math.round(wallMs),
+    planningMs: figure(/^planned\s+in (\d+) ms/m),
+    screeningUsPerRow: 0,
+    peakRssMiB: figure(/^memory\s+([\d,]+) MiB peak/m),
+    messagesPlanned: planned,
+    skipped: rows - planned,
+    verifiedOk: code === 0 && /^verified\s+no limit exceeded/m.test(stderr),
+    violations: code === 0 ? 0 : -1,
+  };
+}
+
 /** Wall time of `threads` worker threads each running the same pure CPU loop. */
 async function cpuLoop(threads: number): Promise<number> {
   const code = 'let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) % 1000003; require("node:worker_threads").parentPort.postMessage(x);';
@@ -157,9 +194,11 @@ async function cpuCeiling(threads: number): Promise<number> {
 }
 
 /**
- * Full mode: 100k and 1M in-thread, then 1M on the pool with 1 and 2 threads (and the speedup).
- * Quick mode: 10k in-thread and on the pool with 1 and 2 threads. Peak RSS is the process's
- * high-water mark so far (rows run in this order, workers share the process).
+ * Full mode: 100k and 1M in-thread, then 1M on the pool with 1 and 2 threads (and the speedup),
+ * screening a 200k-row CSV on 1 and 2 threads, and `sluice plan` on a 1M-row CSV with 1 and 2
+ * threads. Quick mode: 10k in-thread and on the pool, 20k rows for the file rows. Peak RSS is
+ * the process's high-water mark so far (rows run in this order, workers share the process),
+ * except for `sluice plan`, which runs in a process of its own.
  */
 export async function runPlanning(options: { quick: boolean; log?: (line: string) => void }): Promise<{ rows: PlanningResult[] }> {
   const start = Date.UTC(2026, 0, 5, 9, 0, 0) as Millis;
@@ -182,6 +221,13 @@ export async function runPlanning(options: { quick: boolean; log?: (line: string
     rows.push(alone);
     const pooled = await screenFile(csv, screenRows, start, 2);
     rows.push({ ...pooled, speedupVsOneThread: Number((alone.wallMs / Math.max(1, pooled.wallMs)).toFixed(2)) });
+    // The whole command on a file of the issue's size (full mode), in its own process.
+    const fileRows = options.quick ? screenRows : 1_000_000;
+    if (fileRows !== screenRows) writeRecipientCsv(csv, fileRows);
+    const cliOne = await planFile(csv, fileRows, start, 1, dir);
+    rows.push(cliOne);
+    const cliTwo = await planFile(csv, fileRows, start, 2, dir);
+    rows.push({ ...cliTwo, speedupVsOneThread: Number((cliOne.wallMs / Math.max(1, cliTwo.wallMs)).toFixed(2)) });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -172,4 +172,6 @@ function summary(err: (s: string) => void, rows: number, plan: Awaited<ReturnTyp
   }
   err(`verified  ${violations === 0 ? 'no limit exceeded (independent checker)' : `${violations} VIOLATIONS`}`);
   err(`planned   in ${planningMs.toFixed(0)} ms`);
+  // The process's high-water mark: what an operator sizes the machine by.
+  err(`memory    ${Math.round(process.resourceUsage().maxRSS / 1024).toLocaleString('en-US')} MiB peak`);
 }

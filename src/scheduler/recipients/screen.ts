@@ -37,6 +37,7 @@ import { isValidTimeZone } from '../../core/calendar.js';
 import { validateMessageId } from '../../core/policy/index.js';
 import type { Category, Millis } from '../../core/types.js';
 import { canonicalNumber, type CanonicalNumber } from './canonical-number.js';
+import { NumberTable } from './number-table.js';
 import { readCategory, readInstant, readOptIn } from './field-values.js';
 import { LAST_INBOUND_FUTURE_TOLERANCE_MS, resolveScreenOptions, type ResolvedScreenOptions, type ScreenOptions } from './screen-options.js';
 import type { AcceptedRecipient, RecipientOutcome, RecipientRow, SkippedRecipient, SkipReason } from './types.js';
@@ -96,7 +97,7 @@ function isValidId(id: string): boolean {
 export class RecipientScreener {
   readonly #options: ResolvedScreenOptions;
   /** Canonical number → row that was accepted with it. */
-  readonly #acceptedNumbers = new Map<string, number>();
+  readonly #acceptedNumbers = new NumberTable();
   /** Id → row that was accepted with it. */
   readonly #acceptedIds = new Map<string, number>();
   readonly #zoneOfColumn = new Map<string, readonly string[] | null>();
@@ -117,7 +118,7 @@ export class RecipientScreener {
     const duplicate = this.#duplicateOf(checked);
     if (duplicate !== undefined) return duplicate;
     const accepted = this.#finish(checked, known?.zones);
-    this.#acceptedNumbers.set(accepted.to, accepted.row);
+    this.#acceptedNumbers.setIfAbsent(accepted.to, accepted.row);
     this.#acceptedIds.set(ownCopy(accepted.id), accepted.row);
     return accepted;
   }

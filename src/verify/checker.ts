@@ -293,27 +293,35 @@ interface DenseIds {
 
 type KeyField = 'portfolio' | 'from' | 'to' | 'campaign' | 'apiKey';
 
+/** The field that, with the portfolio, makes a scope's key (pair: the number's key and `to`). */
+const SCOPE_FIELD: Readonly<Record<Exclude<Scope, 'portfolio' | 'pair'>, KeyField>> = { number: 'from', recipient: 'to', campaign: 'campaign', apiKey: 'apiKey' };
+
+/** Ids for the keys of positions 0..n-1 in order of first appearance; -1 where there is none. */
+function denseIds<K>(n: number, keyAt: (i: number) => K | undefined): DenseIds {
+  const ids = new Int32Array(n);
+  const seen = new Map<K, number>();
+  for (let i = 0; i < n; i++) {
+    const key = keyAt(i);
+    if (key === undefined) {
+      ids[i] = -1;
+      continue;
+    }
+    let id = seen.get(key);
+    if (id === undefined) {
+      id = seen.size;
+      seen.set(key, id);
+    }
+    ids[i] = id;
+  }
+  return { ids, count: seen.size };
+}
+
 /**
  * Ids of one field's values: equal strings get equal ids. The entries' own strings are looked up
  * (their hashes are cached by the engine), so no key string is built per send.
  */
 function fieldIds(ledger: readonly LedgerEntry[], field: KeyField): DenseIds {
-  const ids = new Int32Array(ledger.length);
-  const seen = new Map<string, number>();
-  for (let i = 0; i < ledger.length; i++) {
-    const value = (ledger[i] as LedgerEntry)[field];
-    if (value === undefined) {
-      ids[i] = -1;
-      continue;
-    }
-    let id = seen.get(value);
-    if (id === undefined) {
-      id = seen.size;
-      seen.set(value, id);
-    }
-    ids[i] = id;
-  }
-  return { ids, count: seen.size };
+  return denseIds(ledger.length, (i) => (ledger[i] as LedgerEntry)[field]);
 }
 
 /** Ids of the pairs (a, b): equal pairs get equal ids; -1 where either part is missing. */
@@ -323,24 +331,11 @@ function pairIds(a: DenseIds, b: DenseIds): DenseIds {
   // a * b.count + b is one exact integer per pair while the product of the counts stays below
   // 2^53 (a ledger would need ~95 M distinct values in both parts to reach it).
   if (a.count * b.count > Number.MAX_SAFE_INTEGER) throw new RangeError('checkLedger: too many distinct keys to number exactly');
-  const ids = new Int32Array(a.ids.length);
-  const seen = new Map<number, number>();
-  for (let i = 0; i < ids.length; i++) {
+  return denseIds(a.ids.length, (i) => {
     const x = a.ids[i] as number;
     const y = b.ids[i] as number;
-    if (x < 0 || y < 0) {
-      ids[i] = -1;
-      continue;
-    }
-    const key = x * b.count + y;
-    let id = seen.get(key);
-    if (id === undefined) {
-      id = seen.size;
-      seen.set(key, id);
-    }
-    ids[i] = id;
-  }
-  return { ids, count: seen.size };
+    return x < 0 || y < 0 ? undefined : x * b.count + y;
+  });
 }
 
 /**
@@ -361,26 +356,9 @@ class ScopeKeys {
     let keys = this.#scopes.get(scope);
     if (keys === undefined) {
       const portfolio = this.#field('portfolio');
-      switch (scope) {
-        case 'portfolio':
-          keys = portfolio;
-          break;
-        case 'number':
-          keys = pairIds(portfolio, this.#field('from'));
-          break;
-        case 'recipient':
-          keys = pairIds(portfolio, this.#field('to'));
-          break;
-        case 'pair':
-          keys = pairIds(this.of('number'), this.#field('to'));
-          break;
-        case 'campaign':
-          keys = pairIds(portfolio, this.#field('campaign'));
-          break;
-        case 'apiKey':
-          keys = pairIds(portfolio, this.#field('apiKey'));
-          break;
-      }
+      if (scope === 'portfolio') keys = portfolio;
+      else if (scope === 'pair') keys = pairIds(this.of('number'), this.#field('to'));
+      else keys = pairIds(portfolio, this.#field(SCOPE_FIELD[scope]));
       this.#scopes.set(scope, keys);
     }
     return keys;

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { loadPolicy } from './policy-file.js';
 import { planCampaign, type CampaignRecipient, type PlanRow } from '../scheduler/campaign.js';
-import { readRecipientFile, screenRecipientsAsync, screenRecipientsParallel, type RecipientOutcome } from '../scheduler/recipients/index.js';
+import { readRecipientFile, screenRecipientsAsync, screenRecipientsParallel } from '../scheduler/recipients/index.js';
 import { RedisStore } from '../store/redis/redis-store.js';
 import { checkLedger } from '../verify/checker.js';
 import type { Millis } from '../core/types.js';
@@ -37,7 +37,6 @@ type Line = Record<string, string | number>;
 export async function runPlan(a: PlanArgs, err: (s: string) => void, tty: boolean): Promise<number> {
   const policy = loadPolicy(a.policy);
   const suppression = new Set<string>(a.suppression ? readFileSync(a.suppression, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : []);
-  const screened: RecipientOutcome[] = [];
   const screenOptions = {
     now: a.start,
     suppression,
@@ -45,13 +44,15 @@ export async function runPlan(a: PlanArgs, err: (s: string) => void, tty: boolea
   };
   const rows = readRecipientFile(a.recipients);
   const outcomes = a.threads > 1 ? screenRecipientsParallel(rows, screenOptions, { threads: a.threads }) : screenRecipientsAsync(rows, screenOptions);
-  for await (const outcome of outcomes) {
-    screened.push(outcome);
-    if (tty && screened.length % 50_000 === 0) err(`\rread ${screened.length.toLocaleString('en-US')} rows…`);
-  }
+  // Each outcome is kept only as what the rest needs: the input order of rows, the line of a row
+  // screened out, the recipient to plan. (A million outcome objects held to the end made every
+  // later garbage collection trace them.)
+  const order: number[] = [];
   const accepted: CampaignRecipient[] = [];
   const early = new Map<number, Line>();
-  for (const o of screened) {
+  for await (const o of outcomes) {
+    order.push(o.row);
+    if (tty && order.length % 50_000 === 0) err(`\rread ${order.length.toLocaleString('en-US')} rows…`);
     if (o.status === 'skipped') {
       early.set(o.row, { id: o.id, row: o.row, skipped: o.reason, detail: o.detail });
     } else if (o.timeZones.length > 1) {
@@ -83,10 +84,12 @@ export async function runPlan(a: PlanArgs, err: (s: string) => void, tty: boolea
       ...(store ? { store } : {}),
     });
     const planningMs = performance.now() - began;
-    await writeLines(a.out, scheduleLines(screened, early, plan.rows, a));
+    // The plan's rows carry what the schedule needs: the recipients can go before writing.
+    accepted.length = 0;
+    await writeLines(a.out, scheduleLines(order, early, plan.rows, a));
 
     const report = checkLedger(plan.policy, plan.sends);
-    summary(err, screened.length, plan, [...early.values()], planningMs, report.violations.length);
+    summary(err, order.length, plan, [...early.values()], planningMs, report.violations.length);
     return report.ok ? 0 : 1;
   } finally {
     client?.disconnect();
@@ -112,13 +115,13 @@ function lineOf(r: PlanRow, a: PlanArgs): Line {
  * The schedule's lines in input order: a row screened out early, or the plan's row for it (the
  * plan keeps the accepted rows' input order). Made one at a time as they are written.
  */
-function* scheduleLines(screened: readonly RecipientOutcome[], early: ReadonlyMap<number, Line>, rows: readonly PlanRow[], a: PlanArgs): Generator<string> {
+function* scheduleLines(order: readonly number[], early: ReadonlyMap<number, Line>, rows: readonly PlanRow[], a: PlanArgs): Generator<string> {
   let k = 0;
-  for (const o of screened) {
-    let line = early.get(o.row);
+  for (const row of order) {
+    let line = early.get(row);
     if (line === undefined) {
       const r = rows[k++];
-      if (r === undefined || r.row !== o.row) throw new Error(`sluice plan: the plan has no row ${o.row} in input order`);
+      if (r === undefined || r.row !== row) throw new Error(`sluice plan: the plan has no row ${row} in input order`);
       line = lineOf(r, a);
     }
     yield JSON.stringify(line);

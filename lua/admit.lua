@@ -322,12 +322,10 @@ end
 -- table or members key, the member, and the state loaded for it (a, b, c).
 local ck, ckey, cr, cx, cm, ca, cb, cc = {}, {}, {}, {}, {}, {}, {}, {}
 
+-- Every kind but rate (1), which the fixed point decides without this call.
 local function earliest(i, at, cost)
   local kind = ck[i]
-  if kind == 1 then
-    local r = cr[i]
-    return rate_earliest(ra[r], rb[r], rc[r], ca[i], at, cost)
-  elseif kind == 2 then
+  if kind == 2 then
     local r = cr[i]
     return zwindow_earliest(ckey[i], at, cost, ra[r], rb[r])
   elseif kind == 3 then

@@ -620,7 +620,7 @@ export function validateMessage(input: unknown, path = 'message'): Message {
   const rawCategory = fields[AT.category];
   const category = typeof rawCategory === 'string' && (CATEGORIES as readonly string[]).includes(rawCategory) ? (rawCategory as Category) : oneOf(rawCategory, keyPath(path, 'category'), CATEGORIES);
   const rawCost = fields[AT.cost];
-  const cost = rawCost === undefined || isIntegerIn(rawCost, 1, POLICY_BOUNDS.maxCost) ? ((rawCost ?? 1) as number) : integerIn(rawCost, keyPath(path, 'cost'), 1, POLICY_BOUNDS.maxCost);
+  const cost = rawCost === undefined ? 1 : isIntegerIn(rawCost, 1, POLICY_BOUNDS.maxCost) ? rawCost : integerIn(rawCost, keyPath(path, 'cost'), 1, POLICY_BOUNDS.maxCost);
 
   const out: MutableMessage = { id, to, from, portfolio, category, cost };
   const rawNotBefore = fields[AT.notBefore];

@@ -82,6 +82,9 @@ export function reserveCampaignKeys(store: MemoryStore, recipients: number, pair
   return { keyBase, memberBase };
 }
 
+/** Keys a part of a parallel plan is the only one to touch (see `planCompact`). */
+export type OwnedKeys = 'none' | 'numbers' | 'numbers-and-recipients';
+
 /** Whether a rule's key (so a distinct rule's members) is per pair rather than per recipient. */
 const byPair = (scope: string): boolean => scope === 'pair' || scope === 'number';
 
@@ -93,10 +96,12 @@ const byPair = (scope: string): boolean => scope === 'pair' || scope === 'number
  * handles (two integers with the conservative preset, taken from the reserved anonymous keys),
  * never a string, a Message or a PreparedMessage object. Admissions skip the store's id records: the planner owns its message ids.
  * `clock` keeps this part in step with the other parts of a parallel plan (see PartClock).
- * `ownsNumbers`: no other thread plans messages from this part's sending numbers, so their
- * number and pair limits are decided outside the portfolio lock (MemoryStore.admitOwnedRaw).
+ * `owns`: which keys no other thread touches, so that their limits are decided outside the
+ * portfolio lock (MemoryStore.admitOwnedRaw): `numbers` when no other thread plans messages
+ * from this part's sending numbers (their number and pair keys), `numbers-and-recipients` when
+ * moreover no other thread plans messages to this part's recipients (their recipient keys).
  */
-export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome, clock: PartClock | null = null, ownsNumbers = false): void {
+export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome, clock: PartClock | null = null, owns: OwnedKeys = 'none'): void {
   const n = c.to.length;
   const classIds = new Map<number, number>();
   const classOf = new Int32Array(n);
@@ -134,7 +139,8 @@ export function planCompact(store: MemoryStore, c: CompactCampaign, into: Compac
     }
   }
 
-  const owned = ownsNumbers ? templates.map((p) => Uint8Array.from(p.rules, (r) => (limits[r]!.scope === 'number' || limits[r]!.scope === 'pair' ? 1 : 0))) : null;
+  const isOwned = (scope: string): boolean => scope === 'number' || scope === 'pair' || (owns === 'numbers-and-recipients' && scope === 'recipient');
+  const owned = owns === 'none' ? null : templates.map((p) => Uint8Array.from(p.rules, (r) => (isOwned(limits[r]!.scope) ? 1 : 0)));
   const planner = new TimeOrderedPlanner({ classOf, queueOfClass: Int32Array.from(queueOfClass), queues: c.numbers.length, kinds: holdKinds(store.policy), start: c.start, notBefore: null });
   const { sendAt, refusal, rule } = into;
   const ahead = c.commitAheadMs;

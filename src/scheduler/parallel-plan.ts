@@ -23,9 +23,10 @@ export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
  * `planCampaign` on a Piscina pool of worker threads. The sending numbers are split between the
  * workers; each worker plans the messages of its numbers in simulated time order against one
  * embedded store in shared memory, so every limit is exact whatever the number of threads:
- * per-number and per-pair limits live in one worker, and everything shared (the campaign's
- * batches, per-recipient daily caps, portfolio limits such as the messaging limit) is decided
- * under the store's portfolio lock. Message columns go to the workers and send instants come
+ * per-number and per-pair limits live in one worker, so do per-recipient limits (daily caps)
+ * when no recipient is messaged from numbers of two workers, and everything shared (the
+ * campaign's batches, portfolio limits such as the messaging limit, recipients reached from two
+ * workers) is decided under the store's portfolio lock. Message columns go to the workers and send instants come
  * back as transferred typed arrays.
  *
  * With one thread the plan is deterministic (and equals `planCampaign`'s). With more, the
@@ -69,6 +70,10 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
     fill[p] = (fill[p] as number) + 1;
   }
 
+  // When each recipient's messages all fall in one part (always so for a screened campaign, where
+  // every recipient appears once), recipient limits such as the daily cap are owned by that part
+  // and stay out of the portfolio lock, which is then left to the truly shared limits.
+  const ownsRecipients = recipientsInOnePart(compact.recipient, compact.number, parts, prepared.recipientCount);
   const clock = partClockBuffer(parts);
   // A part may run this far ahead of the slowest one in simulated time; what it is ahead by is
   // at most how late the slowest part's next sends can slip.
@@ -78,7 +83,7 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   try {
     outcomes = await Promise.all(
       positions.map(async (pos, p) => {
-        const task = packTask(store.handle, { clock, part: p, parts, lookaheadSeconds }, compact, pos, partNumbers[p]!, numberMap);
+        const task = packTask(store.handle, { clock, part: p, parts, lookaheadSeconds, ownsRecipients }, compact, pos, partNumbers[p]!, numberMap);
         try {
           return (await pool.run(task, { name: 'plan', transferList: [task.columns] })) as ArrayBuffer;
         } catch (cause) {
@@ -93,6 +98,19 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   const outcome = outcomeViews(outcomeBuffer(n), n);
   positions.forEach((pos, p) => merge(outcome, outcomeViews(outcomes[p]!, pos.length), pos));
   return assemblePlan(recipients, o, prepared, outcome);
+}
+
+/** Whether every recipient id's messages all go from numbers of one part (number k is in part k mod parts). */
+function recipientsInOnePart(recipient: Int32Array, number: Uint16Array, parts: number, recipients: number): boolean {
+  const partOf = new Int16Array(recipients).fill(-1);
+  for (let i = 0; i < recipient.length; i++) {
+    const r = recipient[i] as number;
+    const p = (number[i] as number) % parts;
+    const seen = partOf[r] as number;
+    if (seen < 0) partOf[r] = p;
+    else if (seen !== p) return false;
+  }
+  return true;
 }
 
 function merge(into: CompactOutcome, part: CompactOutcome, positions: Int32Array): void {

@@ -10,6 +10,8 @@ export interface PlanTask {
   readonly part: number;
   readonly parts: number;
   readonly lookaheadSeconds: number;
+  /** No other part plans a message to any of this part's recipients. */
+  readonly ownsRecipients: boolean;
   readonly portfolio: string;
   readonly campaign: string;
   readonly start: Millis;
@@ -27,7 +29,7 @@ export interface PlanTask {
 /** Packs a part of a campaign (the messages at `positions`, numbers renumbered by `numberMap`) into a task. */
 export function packTask(
   handle: MemoryStoreHandle,
-  sync: { readonly clock: SharedArrayBuffer; readonly part: number; readonly parts: number; readonly lookaheadSeconds: number },
+  sync: { readonly clock: SharedArrayBuffer; readonly part: number; readonly parts: number; readonly lookaheadSeconds: number; readonly ownsRecipients: boolean },
   c: CompactCampaign,
   positions: Int32Array,
   numbers: readonly string[],

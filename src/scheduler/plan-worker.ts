@@ -19,7 +19,8 @@ export function plan(task: PlanTask): unknown {
   try {
     // With one part the plan takes the portfolio lock for everything, as planCampaign does, so
     // it stays equal to planCampaign's (attribution of delays included).
-    planCompact(store, part, outcomeViews(buffer, n), clock, task.parts > 1);
+    const owns = task.parts === 1 ? 'none' : task.ownsRecipients ? 'numbers-and-recipients' : 'numbers';
+    planCompact(store, part, outcomeViews(buffer, n), clock, owns);
   } finally {
     clock.done();
   }

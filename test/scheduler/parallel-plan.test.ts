@@ -44,6 +44,23 @@ describe('planCampaignParallel (Piscina worker threads sharing the embedded stor
     expect(pooled.rows).toEqual(inThread.rows);
   });
 
+  it('keeps per-recipient caps exact when each recipient is planned by one worker (its limits stay out of the lock)', async () => {
+    // All marketing, two numbers: row i goes from number i mod 2. Every 10th row (even rows, so
+    // number n1, so worker 0) messages one of two recipients, whose daily cap (5) binds.
+    const rows: CampaignRecipient[] = Array.from({ length: 2_000 }, (_, i) => ({
+      id: `r${i}`,
+      row: i + 1,
+      to: i % 10 === 0 ? `+44770000000${(i / 10) % 2}` : `+4477009${String(i).padStart(5, '0')}`,
+      timeZone: 'Europe/London',
+      category: 'marketing',
+    }));
+    const plan = await planCampaignParallel(rows, { ...options, numbers: ['n1', 'n2'], threads: 2 });
+    const report = checkLedger(plan.policy, plan.sends);
+    expect(report.violations).toEqual([]);
+    expect(report.peaks.find((p) => p.rule === 'recipient-daily')?.observed).toBe(5);
+    expect(plan.rows.filter((r) => r.kind === 'send')).toHaveLength(2_000);
+  });
+
   it('keeps a tight shared limit exact across workers (a messaging limit of 300 distinct recipients per 24 h)', async () => {
     const policy = definePolicy('conservative', {
       addLimits: [{ name: 'portfolio-reach', kind: 'distinct', scope: 'portfolio', categories: ['marketing', 'utility', 'authentication'], count: 300, windowMs: 86_400_000 }],

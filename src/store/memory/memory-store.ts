@@ -236,9 +236,9 @@ export class MemoryStore implements AdmissionStore {
   /**
    * `admitBoundRaw` for a caller that is the only writer of some of `p`'s limits: `owned[j]` is 1
    * for position j of `p.rules` when no other thread admits, peeks or cancels on that key (a
-   * parallel planner's part owns its sending numbers, hence their number and pair keys). Owned
-   * state is read and written outside the portfolio lock, so two such callers only serialise on
-   * the shared limits:
+   * parallel planner's part owns its sending numbers, hence their number and pair keys, and the
+   * recipient keys of the recipients no other part messages). Owned state is read and written
+   * outside the portfolio lock, so two such callers only serialise on the shared limits:
    * 1. without the lock, the fixed point over the owned limits and the send windows gives t1;
    * 2. under the lock, the shared limits are checked from t1 (and from the portfolio's floor);
    *    if they accept t1 as it is (the common case) they are committed, else the full fixed

@@ -1,7 +1,8 @@
 import { Piscina } from 'piscina';
 import { PlanWorkerError } from '../errors.js';
 import { assemblePlan, campaignStore, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient } from './campaign.js';
-import { outcomeBuffer, outcomeViews, type CompactOutcome } from './compact-plan.js';
+import type { MemoryStore } from '../store/memory/memory-store.js';
+import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
 import { partClockBuffer } from './part-clock.js';
 import { packTask } from './plan-task.js';
 import { workerScriptPath } from './worker-path.js';
@@ -74,6 +75,7 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   // every recipient appears once), recipient limits such as the daily cap are owned by that part
   // and stay out of the portfolio lock, which is then left to the truly shared limits.
   const ownsRecipients = recipientsInOnePart(compact.recipient, compact.number, parts, prepared.recipientCount);
+  separateNumberKeys(store, compact, partNumbers);
   const clock = partClockBuffer(parts);
   // A part may run this far ahead of the slowest one in simulated time; what it is ahead by is
   // at most how late the slowest part's next sends can slip.
@@ -98,6 +100,32 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   const outcome = outcomeViews(outcomeBuffer(n), n);
   positions.forEach((pos, p) => merge(outcome, outcomeViews(outcomes[p]!, pos.length), pos));
   return assemblePlan(recipients, o, prepared, outcome);
+}
+
+/** Keys left unused between two parts' numbers: 16 words of 4 or 8 bytes span at least one 64-byte cache line. */
+const KEY_GAP = 16;
+
+/**
+ * Interns the sending numbers' keys part by part, with KEY_GAP unused keys between parts. A
+ * number's state for a rate (its next slot) or a window (its length) is one word per key, and
+ * every message writes it: two parts' numbers side by side would share a cache line that both
+ * cores write all the time (false sharing), although no state is shared. Skipped when the gaps
+ * would take much of a number rule's key table (thousands of numbers or parts).
+ */
+function separateNumberKeys(store: MemoryStore, c: CompactCampaign, partNumbers: readonly (readonly string[])[]): void {
+  const numbers = partNumbers.reduce((sum, list) => sum + list.length, 0);
+  if (partNumbers.length < 2 || numbers + KEY_GAP * partNumbers.length > 2_048 || c.to.length === 0) return;
+  const numberRules = store.policy.limits.flatMap((rule, r) => (rule.scope === 'number' ? [r] : []));
+  if (numberRules.length === 0) return;
+  for (const list of partNumbers) {
+    for (const from of list) {
+      // One message per category interns the keys of every number rule, whatever categories it applies to.
+      for (const category of CATEGORY_ORDER) {
+        store.prepare({ id: `${c.campaign}:keys`, to: `+${c.to[0] as number}`, from, portfolio: c.portfolio, category, campaign: c.campaign, timeZone: c.zones[0] as string });
+      }
+    }
+    for (const r of numberRules) store.reserveKeys(r, KEY_GAP);
+  }
 }
 
 /** Whether every recipient id's messages all go from numbers of one part (number k is in part k mod parts). */

@@ -27,8 +27,8 @@ export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
  * per-number and per-pair limits live in one worker, so do per-recipient limits (daily caps)
  * when no recipient is messaged from numbers of two workers, and everything shared (the
  * campaign's batches, portfolio limits such as the messaging limit, recipients reached from two
- * workers) is decided under the store's portfolio lock. Message columns go to the workers and send instants come
- * back as transferred typed arrays.
+ * workers) is decided under the store's portfolio lock. Message columns go to the workers and
+ * send instants come back as transferred typed arrays.
  *
  * With one thread the plan is deterministic (and equals `planCampaign`'s). With more, the
  * limits still hold for every send, but which worker takes a contended slot of a shared limit

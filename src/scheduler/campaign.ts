@@ -4,6 +4,7 @@ import { ValidationError } from '../errors.js';
 import type { AdmissionStore } from '../store/contract.js';
 import { MemoryStore, rawRefusalReason } from '../store/memory/memory-store.js';
 import { withAccountTier } from './account-tier.js';
+import { e164Digits } from './e164-digits.js';
 import { batchRuns, type BatchRun } from './batches.js';
 import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, planCompact, reserveCampaignKeys, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
 import { planInTimeOrderAsync, ruleNames } from './time-ordered-planner.js';
@@ -199,18 +200,6 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
     category,
   };
   return { policy, order, fromOf, columns, recipientCount: recipientIds.count, pairCount: pairIds.count };
-}
-
-/** The digits of a canonical E.164 number as an integer (≤ 15 digits: exact), or -1 when it is not one. */
-function e164Digits(to: unknown): number {
-  if (typeof to !== 'string' || to.length < 9 || to.length > 16 || to.charCodeAt(0) !== 43) return -1;
-  let d = 0;
-  for (let k = 1; k < to.length; k++) {
-    const c = to.charCodeAt(k) - 48;
-    if (c < 0 || c > 9 || (k === 1 && c === 0)) return -1;
-    d = d * 10 + c;
-  }
-  return d;
 }
 
 /** A private embedded store sized for a campaign of n recipients. */

@@ -291,13 +291,21 @@ function cleanString(value: unknown, maxLength: number, forbidden: RegExp): valu
 
 /** A message id (the idempotency key): non-empty, ≤ 256 chars, no `{`, `}` or control characters. */
 export function validateMessageId(value: unknown, path = 'message.id'): string {
-  if (!cleanString(value, POLICY_BOUNDS.maxIdLength, ID_FORBIDDEN)) throw invalid(path, ID_RULE, value);
+  if (!isMessageId(value)) throw invalid(path, ID_RULE, value);
   return value;
 }
 
+function isMessageId(value: unknown): value is string {
+  return cleanString(value, POLICY_BOUNDS.maxIdLength, ID_FORBIDDEN);
+}
+
 /** `from`, `portfolio`, `campaign`, `apiKey`: parts of store keys, hence no `|`, `{` or `}`. */
+function isLabel(value: unknown): value is string {
+  return cleanString(value, POLICY_BOUNDS.maxLabelLength, LABEL_FORBIDDEN);
+}
+
 function label(value: unknown, path: string): string {
-  if (!cleanString(value, POLICY_BOUNDS.maxLabelLength, LABEL_FORBIDDEN)) throw invalid(path, LABEL_RULE, value);
+  if (!isLabel(value)) throw invalid(path, LABEL_RULE, value);
   return value;
 }
 
@@ -607,16 +615,16 @@ function readMessageFields(value: unknown, path: string): unknown[] {
  */
 export function validateMessage(input: unknown, path = 'message'): Message {
   const fields = readMessageFields(input, path);
-  // The same checks as validateMessageId, label, oneOf, integerIn, instant and validateTimeZone,
-  // with each field's path built only for an error (valid input allocates no path strings).
+  // The checks of validateMessageId, label, oneOf, integerIn, instant and validateTimeZone through
+  // their predicates, each field's path built only for an error (valid input allocates none).
   const id = fields[AT.id];
-  if (!cleanString(id, POLICY_BOUNDS.maxIdLength, ID_FORBIDDEN)) throw invalid(keyPath(path, 'id'), ID_RULE, id);
+  if (!isMessageId(id)) throw invalid(keyPath(path, 'id'), ID_RULE, id);
   const to = fields[AT.to];
   if (typeof to !== 'string' || !E164.test(to)) throw invalid(keyPath(path, 'to'), E164_RULE, to);
   const from = fields[AT.from];
-  if (!cleanString(from, POLICY_BOUNDS.maxLabelLength, LABEL_FORBIDDEN)) throw invalid(keyPath(path, 'from'), LABEL_RULE, from);
+  if (!isLabel(from)) throw invalid(keyPath(path, 'from'), LABEL_RULE, from);
   const portfolio = fields[AT.portfolio];
-  if (!cleanString(portfolio, POLICY_BOUNDS.maxLabelLength, LABEL_FORBIDDEN)) throw invalid(keyPath(path, 'portfolio'), LABEL_RULE, portfolio);
+  if (!isLabel(portfolio)) throw invalid(keyPath(path, 'portfolio'), LABEL_RULE, portfolio);
   const rawCategory = fields[AT.category];
   const category = typeof rawCategory === 'string' && (CATEGORIES as readonly string[]).includes(rawCategory) ? (rawCategory as Category) : oneOf(rawCategory, keyPath(path, 'category'), CATEGORIES);
   const rawCost = fields[AT.cost];
@@ -635,12 +643,12 @@ export function validateMessage(input: unknown, path = 'message'): Message {
   }
   const rawCampaign = fields[AT.campaign];
   if (rawCampaign !== undefined) {
-    if (!cleanString(rawCampaign, POLICY_BOUNDS.maxLabelLength, LABEL_FORBIDDEN)) throw invalid(keyPath(path, 'campaign'), LABEL_RULE, rawCampaign);
+    if (!isLabel(rawCampaign)) throw invalid(keyPath(path, 'campaign'), LABEL_RULE, rawCampaign);
     out.campaign = rawCampaign;
   }
   const rawApiKey = fields[AT.apiKey];
   if (rawApiKey !== undefined) {
-    if (!cleanString(rawApiKey, POLICY_BOUNDS.maxLabelLength, LABEL_FORBIDDEN)) throw invalid(keyPath(path, 'apiKey'), LABEL_RULE, rawApiKey);
+    if (!isLabel(rawApiKey)) throw invalid(keyPath(path, 'apiKey'), LABEL_RULE, rawApiKey);
     out.apiKey = rawApiKey;
   }
   const rawZone = fields[AT.timeZone];

@@ -1,3 +1,5 @@
+import { e164Digits } from '../e164-digits.js';
+
 /**
  * The first row of each accepted number, keyed by the number's digits as one integer.
  *
@@ -68,17 +70,10 @@ export class NumberTable {
   }
 }
 
-/** The digits after `+` as one exact integer (at most 15 digits: below 2^53), read in place. */
+/** The digits as one exact integer (e164Digits), or a RangeError. */
 function digitsOf(e164: string): number {
-  const n = e164.length;
-  // A leading 0 would make '+0…' and '+…' one key; canonical E.164 never starts with 0.
-  if (n < 2 || n > 16 || e164.charCodeAt(0) !== 43 || e164.charCodeAt(1) === 48) throw new RangeError('NumberTable: not a canonical E.164 number');
-  let key = 0;
-  for (let i = 1; i < n; i++) {
-    const d = e164.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) throw new RangeError('NumberTable: not a canonical E.164 number');
-    key = key * 10 + d;
-  }
+  const key = e164Digits(e164);
+  if (key < 0) throw new RangeError('NumberTable: not a canonical E.164 number');
   return key;
 }
 

@@ -5,7 +5,7 @@ import type { MemoryStore } from '../store/memory/memory-store.js';
 import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
 import { partClockBuffer } from './part-clock.js';
 import { packTask } from './plan-task.js';
-import { workerScriptPath } from './worker-path.js';
+import { workerExecArgv, workerScriptPath } from './worker-path.js';
 
 export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
   /**
@@ -80,7 +80,7 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   // A part may run this far ahead of the slowest one in simulated time; what it is ahead by is
   // at most how late the slowest part's next sends can slip.
   const lookaheadSeconds = 1;
-  const pool = new Piscina({ filename, minThreads: parts, maxThreads: parts, idleTimeout: 1_000, atomics: 'disabled' });
+  const pool = new Piscina({ filename, minThreads: parts, maxThreads: parts, idleTimeout: 1_000, atomics: 'disabled', execArgv: workerExecArgv() });
   let outcomes: ArrayBuffer[];
   try {
     outcomes = await Promise.all(

@@ -3,7 +3,7 @@ import type { CountryCode } from 'libphonenumber-js/max';
 import { RecipientScreener, type KnownNumber } from './screen.js';
 import type { ScreenOptions } from './screen-options.js';
 import type { RecipientOutcome, RecipientRow } from './types.js';
-import { workerScriptPath } from '../worker-path.js';
+import { workerExecArgv, workerScriptPath } from '../worker-path.js';
 
 export interface ParallelScreenOptions {
   /** Worker threads (default 2). */
@@ -36,7 +36,7 @@ export async function* screenRecipientsParallel(
   if (!Number.isSafeInteger(batchRows) || batchRows < 1) throw new RangeError(`Expected \`batchRows\` to be a positive integer, got ${String(batchRows)}`);
   // Validates the options here, before any worker starts (typed errors on the calling thread).
   const screener = new RecipientScreener(options);
-  const pool = new Piscina({ filename: workerScriptPath(parallel.workerFile, 'screen-worker.js', 'screening'), minThreads: threads, maxThreads: threads, idleTimeout: 1_000, workerData: { defaultCountry: options.defaultCountry } });
+  const pool = new Piscina({ filename: workerScriptPath(parallel.workerFile, 'screen-worker.js', 'screening'), minThreads: threads, maxThreads: threads, idleTimeout: 1_000, workerData: { defaultCountry: options.defaultCountry }, execArgv: workerExecArgv() });
   const zonesOf = new ZoneLists();
   const inFlight: { rows: RecipientRow[]; answer: Promise<string> }[] = [];
   const maxInFlight = 2 * threads;

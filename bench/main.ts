@@ -220,6 +220,12 @@ function printRedis(redis: RedisResults): void {
   console.log('  (Redis µs/op: the server\'s command time per message or consume, from INFO commandstats; Redis CPU: cores redis-server used, 1.00 = one core saturated)');
   console.log('  latency at 16 in flight (µs):');
   for (const l of redis.latency) console.log(`  ${l.name.padEnd(66)} p50 ${l.p50us}  p99 ${l.p99us}  p99.9 ${l.p999us}  max ${l.maxUs}`);
+  console.log('  the client\'s garbage collection during those runs (a pause delays every operation in flight):');
+  for (const l of redis.latency) {
+    const g = l.gc;
+    if (g === undefined) continue;
+    console.log(`  ${l.name.padEnd(66)} ${g.pauses} pauses, mean ${g.meanPauseMs} ms, max ${g.maxPauseMs} ms, ${(g.pausedShare * 100).toFixed(1)}% of the run; ${g.slowOps} operations over 1 ms, ${g.slowOpsDuringGc} of them during a pause`);
+  }
 }
 
 function printLatency(latency: LatencyResults): void {

@@ -3,6 +3,7 @@ import * as hdr from 'hdr-histogram-js';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisStore, validatePolicy, type Message, type Policy } from '../src/index.js';
 import { startRedis } from '../test/support/redis-server.js';
+import { watchGc, type GcDuringRun } from './gc-pauses.js';
 
 export interface RedisThroughput {
   readonly name: string;
@@ -27,6 +28,8 @@ export interface RedisLatency {
   readonly p99us: number;
   readonly p999us: number;
   readonly maxUs: number;
+  /** The client's garbage collection during the run, and the operations over 1 ms it overlapped (absent in results of older versions). */
+  readonly gc?: GcDuringRun;
 }
 export interface RedisResults {
   readonly redisVersion: string;
@@ -64,7 +67,7 @@ const message = (i: number): Message => ({
 });
 
 /** Run `inFlight` loops calling `op` until `ms` elapse; returns the operations completed. */
-async function drive(inFlight: number, ms: number, op: () => Promise<number>, histogram?: hdr.Histogram): Promise<number> {
+async function drive(inFlight: number, ms: number, op: () => Promise<number>, histogram?: hdr.Histogram, onSlow?: (start: number, end: number) => void): Promise<number> {
   const end = performance.now() + ms;
   let done = 0;
   await Promise.all(
@@ -74,7 +77,9 @@ async function drive(inFlight: number, ms: number, op: () => Promise<number>, hi
         // Not `done += await op()`: that reads `done` before the await and loses concurrent updates.
         const n = await op();
         done += n;
-        histogram?.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+        const end = performance.now();
+        histogram?.recordValue(Math.max(1, Math.round((end - t) * 1000)));
+        if (end - t > 1) onSlow?.(t, end);
       }
     }),
   );
@@ -92,10 +97,10 @@ async function serverCost(client: Redis): Promise<{ usec: number; cpu: number }>
 }
 
 /** Runs `drive` with the server's cost measured around it (differences of the cumulative counters). */
-async function measured(client: Redis, inFlight: number, ms: number, op: () => Promise<number>, histogram?: hdr.Histogram): Promise<{ perSecond: number; serverUsPerOp: number; redisCpu: number }> {
+async function measured(client: Redis, inFlight: number, ms: number, op: () => Promise<number>, histogram?: hdr.Histogram, onSlow?: (start: number, end: number) => void): Promise<{ perSecond: number; serverUsPerOp: number; redisCpu: number }> {
   const before = await serverCost(client);
   const began = performance.now();
-  const done = await drive(inFlight, ms, op, histogram);
+  const done = await drive(inFlight, ms, op, histogram, onSlow);
   const wall = (performance.now() - began) / 1000;
   const after = await serverCost(client);
   return {
@@ -118,9 +123,10 @@ export async function runRedis(ms: number): Promise<RedisResults> {
       const store = await RedisStore.connect(policy, client, { prefix: `${policy.name}:` });
       for (const inFlight of [1, 16, 256]) {
         const h = inFlight === 16 ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 }) : undefined;
-        const run = await measured(client, inFlight, ms, async () => ((await store.admit(message(seq))).ok ? 1 : 1), h);
+        const gc = h ? watchGc() : undefined;
+        const run = await measured(client, inFlight, ms, async () => ((await store.admit(message(seq))).ok ? 1 : 1), h, gc?.slow);
         throughput.push({ name, inFlight, batch: 1, ...run });
-        if (h) latency.push({ name, inFlight, p50us: h.getValueAtPercentile(50), p99us: h.getValueAtPercentile(99), p999us: h.getValueAtPercentile(99.9), maxUs: h.maxValue });
+        if (h && gc) latency.push({ name, inFlight, p50us: h.getValueAtPercentile(50), p99us: h.getValueAtPercentile(99), p999us: h.getValueAtPercentile(99.9), maxUs: h.maxValue, gc: gc.stop() });
       }
       for (const inFlight of [1, 16]) {
         const batch = 128;
@@ -133,12 +139,13 @@ export async function runRedis(ms: number): Promise<RedisResults> {
     for (const inFlight of [1, 16, 256]) {
       const h = inFlight === 16 ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 }) : undefined;
       let k = 0;
+      const gc = h ? watchGc() : undefined;
       const run = await measured(client, inFlight, ms, async () => {
         await peer.consume(`num-${k++ % 4}`);
         return 1;
-      }, h);
+      }, h, gc?.slow);
       throughput.push({ name: 'rate-limiter-flexible RateLimiterRedis.consume (1 limit)', inFlight, batch: 1, ...run });
-      if (h) latency.push({ name: 'rate-limiter-flexible RateLimiterRedis.consume', inFlight, p50us: h.getValueAtPercentile(50), p99us: h.getValueAtPercentile(99), p999us: h.getValueAtPercentile(99.9), maxUs: h.maxValue });
+      if (h && gc) latency.push({ name: 'rate-limiter-flexible RateLimiterRedis.consume', inFlight, p50us: h.getValueAtPercentile(50), p99us: h.getValueAtPercentile(99), p999us: h.getValueAtPercentile(99.9), maxUs: h.maxValue, gc: gc.stop() });
     }
     return { redisVersion, throughput, latency };
   } finally {

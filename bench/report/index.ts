@@ -386,7 +386,13 @@ function microSection(results: BenchResults): string {
         (i) => i >= 1,
       ),
     );
-    out.push(table(['operation', 'in flight', 'p50', 'p99', 'p99.9', 'max'], redis.latency.map((l) => [l.name, l.inFlight, fmtUs(l.p50us), fmtUs(l.p99us), fmtUs(l.p999us), fmtUs(l.maxUs)]), (i) => i >= 1));
+    out.push(
+      table(
+        ['operation', 'in flight', 'p50', 'p99', 'p99.9', 'max', 'client GC pauses (mean)', 'ops over 1 ms (during a pause)'],
+        redis.latency.map((l) => [l.name, l.inFlight, fmtUs(l.p50us), fmtUs(l.p99us), fmtUs(l.p999us), fmtUs(l.maxUs), l.gc ? `${l.gc.pauses} (${l.gc.meanPauseMs} ms)` : '–', l.gc ? `${l.gc.slowOps} (${l.gc.slowOpsDuringGc})` : '–']),
+        (i) => i >= 1,
+      ),
+    );
   }
   return out.length > 0 ? out.join('') : notRun('No micro figures.');
 }

@@ -1,4 +1,4 @@
-import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
+import { constants, PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 
 /**
  * What the client's garbage collector did during a latency run, and how much of the run's tail
@@ -9,6 +9,8 @@ import { PerformanceObserver, performance, type PerformanceEntry } from 'node:pe
 export interface GcDuringRun {
   /** Pauses of the client's garbage collector (every kind: scavenges, mark-compact steps). */
   readonly pauses: number;
+  /** Of those, full (mark-compact) collections of the old generation; the rest are mostly scavenges. */
+  readonly majorPauses: number;
   readonly meanPauseMs: number;
   readonly maxPauseMs: number;
   /** Share of the run's wall time spent in those pauses. */
@@ -28,9 +30,13 @@ type Interval = readonly [number, number];
  */
 export function watchGc(): { slow(start: number, end: number): void; stop(): GcDuringRun } {
   const pauses: Interval[] = [];
+  let majors = 0;
   const slow: Interval[] = [];
   const record = (entries: readonly PerformanceEntry[]): void => {
-    for (const e of entries) pauses.push([e.startTime, e.startTime + e.duration]);
+    for (const e of entries) {
+      pauses.push([e.startTime, e.startTime + e.duration]);
+      if ((e as PerformanceEntry & { readonly detail?: { readonly kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
+    }
   };
   const observer = new PerformanceObserver((list) => record(list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
@@ -54,6 +60,7 @@ export function watchGc(): { slow(start: number, end: number): void; stop(): GcD
       for (const op of slow) if (overlapsAny(op, pauses)) during++;
       return {
         pauses: pauses.length,
+        majorPauses: majors,
         meanPauseMs: round(pauses.length === 0 ? 0 : total / pauses.length),
         maxPauseMs: round(max),
         pausedShare: round(wall > 0 ? total / wall : 0, 4),

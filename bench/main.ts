@@ -224,7 +224,7 @@ function printRedis(redis: RedisResults): void {
   for (const l of redis.latency) {
     const g = l.gc;
     if (g === undefined) continue;
-    console.log(`  ${l.name.padEnd(66)} ${g.pauses} pauses, mean ${g.meanPauseMs} ms, max ${g.maxPauseMs} ms, ${(g.pausedShare * 100).toFixed(1)}% of the run; ${g.slowOps} operations over 1 ms, ${g.slowOpsDuringGc} of them during a pause`);
+    console.log(`  ${l.name.padEnd(66)} ${g.pauses} pauses (${g.majorPauses} full), mean ${g.meanPauseMs} ms, max ${g.maxPauseMs} ms, ${(g.pausedShare * 100).toFixed(1)}% of the run; ${g.slowOps} operations over 1 ms, ${g.slowOpsDuringGc} of them during a pause`);
   }
 }
 

@@ -6,9 +6,13 @@ KEYS[1]      the message record: 'a\t<sendAt>\t<cost>\t<id>' then one '\n<undo l
 KEYS[2..n]   every state key named in the record's undo lines, in order of appearance
              (the client reads them from the record first; the script checks they match)
 
-Returns 1 when the admission was cancelled, 0 when the id is unknown or already cancelled.
-A rate, batch or distinct state is restored only if nothing was committed on it afterwards
-(a later reservation was placed against it); windows and daily counts are refunded exactly.
+Returns 1 when the admission was cancelled, 0 when the id is unknown or already cancelled, 2
+when the cancel is refused and nothing changes: the message opened a distinct charge and a later
+send to that recipient was committed since (it may ride on the charge; without this message the
+recipient's charge would open later, in windows the state already saw it leave: see
+ReferenceModel's #reliedOnCharge). Otherwise a rate, batch or distinct state is restored only if
+nothing was committed on it afterwards (a later reservation was placed against it); windows and
+daily counts are refunded exactly.
 ]]
 --- @include "int"
 
@@ -26,29 +30,47 @@ local function key(name)
   return name
 end
 
+-- The seq a member's state holds now (nil when it is gone).
+local function member_seq(members, member)
+  local v = redis.call('HGET', members, member)
+  return v and tonumber(string.match(v, ':(%-?%d+)$'))
+end
+
+-- Parsed first, so that a refusal is decided before anything is written.
+local lines = {}
 for line in string.gmatch(undo, '[^\n]+') do
   local f = {}
   for x in string.gmatch(line, '[^\t]+') do f[#f + 1] = x end
+  key(f[2])
+  if f[1] == 'x' then key(f[3]) end
+  lines[#lines + 1] = f
+end
+for _, f in ipairs(lines) do
+  if f[1] == 'x' and f[8] == '1' then
+    local seq = member_seq(f[3], f[4])
+    if seq and seq ~= num(f[7]) + 1 then return 2 end
+  end
+end
+
+for _, f in ipairs(lines) do
   local kind = f[1]
   if kind == 'r' then
-    local k = key(f[2])
+    local k = f[2]
     if redis.call('GET', k) == f[4] then redis.call('SET', k, f[3], 'KEEPTTL') end
   elseif kind == 'w' then
-    local k = key(f[2])
+    local k = f[2]
     for j = 1, cost do redis.call('ZREM', k, send_at .. ':' .. id .. ':' .. j) end
   elseif kind == 'd' then
-    local k = key(f[2])
+    local k = f[2]
     redis.call('HINCRBY', k, f[3], -cost)
   elseif kind == 'x' then
-    local charges, members, member = key(f[2]), key(f[3]), f[4]
-    local now_value = redis.call('HGET', members, member)
-    local seq = now_value and tonumber(string.match(now_value, ':(%-?%d+)$'))
-    if seq == num(f[7]) + 1 then
+    local charges, members, member = f[2], f[3], f[4]
+    if member_seq(members, member) == num(f[7]) + 1 then
       redis.call('HSET', members, member, f[5] .. ':' .. f[6] .. ':' .. f[7])
       if f[8] == '1' then redis.call('ZREM', charges, send_at .. ':' .. member) end
     end
   elseif kind == 'b' then
-    local k = key(f[2])
+    local k = f[2]
     local now_value = redis.call('GET', k)
     local seq = now_value and tonumber(string.match(now_value, ':(%-?%d+)$'))
     if seq == num(f[5]) + 1 then redis.call('SET', k, f[3] .. ':' .. f[4] .. ':' .. f[5], 'KEEPTTL') end

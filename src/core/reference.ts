@@ -146,10 +146,15 @@ export class ReferenceModel {
     return { ok: true, sendAt: t, delayedBy: pusher };
   }
 
-  /** Cancel an admitted message, refunding what can be refunded safely. False if unknown. */
+  /**
+   * Cancel an admitted message, refunding what can be refunded safely. False if unknown, already
+   * cancelled, or refused (see `reliedOnCharge`): then nothing changes and the message stays
+   * admitted.
+   */
   cancel(id: string): boolean {
     const record = this.#records.get(id);
     if (!record || record.cancelled) return false;
+    if (record.undo.some((u) => u.kind === 'distinct' && this.#reliedOnCharge(u))) return false;
     record.cancelled = true;
     const { sendAt, cost } = record.send;
     for (const u of record.undo) {
@@ -187,6 +192,20 @@ export class ReferenceModel {
       }
     }
     return true;
+  }
+
+  /**
+   * Whether a later send to the recipient may have been admitted free against this send's
+   * distinct charge. Cancelling such a send is refused: of every limit kind, the distinct limit
+   * alone is not monotone in the sends. A recipient's first send in a window opens its charge and
+   * later sends within W ride on it, so without this send the next one would open the charge
+   * later, and the recipient would count in windows the stores (and the sends admitted since)
+   * saw it leave. Conservative: any later send to the recipient refuses a charging send's cancel.
+   */
+  #reliedOnCharge(u: Extract<Undo, { kind: 'distinct' }>): boolean {
+    if (!u.charged) return false;
+    const m = this.#members.get(u.member);
+    return m !== undefined && m.seq !== u.seq;
   }
 
   /** Committed sends, cancelled ones excluded: the ledger the checker reads. */

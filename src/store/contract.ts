@@ -25,7 +25,11 @@ export interface AdmissionStore {
   admitMany(messages: readonly Message[], options?: AdmitCallOptions): Promise<Decision[]>;
   /** The decision `admit` would return now, consuming nothing. */
   peek(message: Message, options?: AdmitCallOptions): Promise<Decision>;
-  /** Cancel an admitted message and refund what can be refunded safely. False when unknown or already cancelled. */
+  /**
+   * Cancel an admitted message and refund what can be refunded safely. False when unknown, already
+   * cancelled, or refused: the message opened a recipient's distinct charge that a later send to
+   * that recipient may ride on (then nothing changes and the message stays admitted).
+   */
   cancel(id: string, options?: CancelOptions): Promise<boolean>;
   /** What each limit of the message could still take at the instant, without waiting. */
   capacity(message: Message, options?: { readonly now?: Millis }): Promise<LimitCapacity[]>;

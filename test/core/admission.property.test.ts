@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ReferenceModel } from '../../src/core/reference.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { checkLedger } from '../../src/verify/checker.js';
-import { STARTS, messageOf, opArb, policyArb, same } from '../shared/admission-model.js';
+import { FOUND_CASES, STARTS, messageOf, opArb, policyArb, same } from '../shared/admission-model.js';
 
 describe('admission: random sequences of admissions and cancels', () => {
   it('no committed schedule violates a limit (reference model, independent checker), and the embedded store agrees decision by decision', () => {
@@ -38,7 +38,7 @@ describe('admission: random sequences of admissions and cancels', () => {
         expect(checkLedger(policy, store.committed()).violations).toEqual([]);
         expect(store.committed().map((s) => [s.id, s.sendAt]).sort()).toEqual(ledger.map((s) => [s.id, s.sendAt]).sort());
       }),
-      { numRuns: 250 },
+      { numRuns: 250, examples: FOUND_CASES },
     );
   });
 });

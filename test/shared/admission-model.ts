@@ -72,3 +72,36 @@ export function messageOf(o: Extract<Op, { op: 'admit' }>, i: number, now: numbe
 
 export const same = (d: Decision) => (d.ok ? { ok: true, sendAt: d.sendAt, by: d.duplicate ? null : d.delayedBy, dup: d.duplicate } : { ok: false, reason: d.reason, limit: d.limit, retryAt: d.retryAt });
 
+
+/**
+ * Cases found by the property tests, replayed on every run (fast-check `examples`) besides the
+ * random ones: [policy, start, ops].
+ */
+export const FOUND_CASES: [Policy, number, Op[]][] = [
+  // A cancelled first send to a recipient whose second send rode on its distinct charge: the
+  // recipient's charge moved to the second send, and a new recipient admitted 10 s after the
+  // first send shared a window with it (2 distinct recipients where 1 is allowed). Since then a
+  // cancel is refused while a later send rides on the charge.
+  [
+    validatePolicy({
+      name: 'prop',
+      limits: [
+        { name: 'num', kind: 'rate', scope: 'number', count: 1, periodMs: 100, burst: 1 },
+        { name: 'pair', kind: 'rate', scope: 'pair', count: 1, periodMs: 500, burst: 1 },
+        { name: 'win', kind: 'window', scope: 'number', count: 2, windowMs: 1000 },
+        { name: 'day', kind: 'daily', scope: 'recipient', categories: ['utility', 'marketing'], count: 1 },
+        { name: 'reach', kind: 'distinct', scope: 'portfolio', categories: ['authentication', 'utility', 'marketing'], count: 1, windowMs: 10000 },
+        { name: 'runs', kind: 'batch', scope: 'campaign', size: 1, gapMs: 1 },
+      ],
+      sendWindows: [],
+      defaultTimeZone: 'UTC',
+    }),
+    1792872000000,
+    [
+      { op: 'admit', to: 3, from: 0, zone: 1, cat: 0, cost: 1, delay: 0, campaign: false, deadline: null, dt: 0 },
+      { op: 'admit', to: 3, from: 0, zone: 1, cat: 0, cost: 1, delay: 0, campaign: false, deadline: null, dt: 0 },
+      { op: 'cancel', which: 0, dt: 0 },
+      { op: 'admit', to: 0, from: 0, zone: 1, cat: 0, cost: 1, delay: 0, campaign: false, deadline: null, dt: 0 },
+    ],
+  ],
+];

@@ -23,6 +23,13 @@ export function storeConformance(label: string, make: (policy: Policy) => Promis
     ],
     sendWindows: [{ name: 'evening-off', categories: ['marketing'], allowed: [{ from: '08:00', to: '18:00' }] }],
   });
+  // Only the distinct limit: one recipient per 10 s across the portfolio.
+  const reachOnly = validatePolicy({
+    name: 'reach-only',
+    defaultTimeZone: 'Europe/London',
+    limits: [{ name: 'reach', scope: 'portfolio', kind: 'distinct', count: 1, windowMs: 10_000 }],
+    sendWindows: [],
+  });
   let n = 0;
   const msg = (over: Partial<Message> = {}): Message => ({ id: `c${n++}`, to: '+447700900001', from: 'n1', portfolio: 'p', category: 'utility', ...over });
   const sendAt = (d: Decision) => (d.ok ? d.sendAt : null);
@@ -116,6 +123,37 @@ export function storeConformance(label: string, make: (policy: Policy) => Promis
       expect(await s.cancel(a.id, { portfolio: 'p' })).toBe(true);
       expect(sendAt(await s.admit(msg({ to: '+447700900003' }), { now: at(0) }))).toBe(at(1000));
       expect(await s.cancel('never-admitted', { portfolio: 'p' })).toBe(false);
+    });
+
+    it('cancel is refused while a later send to the recipient rides on the distinct charge the message opened', async () => {
+      // Without the first send, the rider would open the recipient's charge at its own instant,
+      // later: the recipient would count in windows the store already saw it leave.
+      const s = await make(reachOnly);
+      const first = msg({ category: 'marketing', to: '+447700900021', from: 'n1' });
+      const rider = msg({ category: 'marketing', to: '+447700900021', from: 'n2' });
+      expect(sendAt(await s.admit(first, { now: at(0) }))).toBe(at(0));
+      expect(sendAt(await s.admit(rider, { now: at(500) }))).toBe(at(500));
+      expect(await s.cancel(first.id, { portfolio: 'p' })).toBe(false);
+      // Nothing changed: the first send stays admitted and still holds the only place until 10 s.
+      expect(await s.admit(first, { now: at(600) })).toMatchObject({ ok: true, sendAt: at(0), duplicate: true });
+      expect(sendAt(await s.admit(msg({ category: 'marketing', to: '+447700900022', from: 'n3' }), { now: at(600) }))).toBe(at(10_000));
+      // The rider, the recipient's newest send, can go; then nothing rides on the first any more.
+      expect(await s.cancel(rider.id, { portfolio: 'p' })).toBe(true);
+      expect(await s.cancel(first.id, { portfolio: 'p' })).toBe(true);
+    });
+
+    it('cancel of a send that opened no charge, or whose charge nothing rides on, is accepted', async () => {
+      const s = await make(reachOnly);
+      const first = msg({ category: 'marketing', to: '+447700900031', from: 'n1' });
+      const rider = msg({ category: 'marketing', to: '+447700900031', from: 'n2' });
+      const other = msg({ category: 'marketing', to: '+447700900032', from: 'n3' });
+      await s.admit(first, { now: at(0) });
+      await s.admit(rider, { now: at(500) });
+      expect(sendAt(await s.admit(other, { now: at(600) }))).toBe(at(10_000));
+      // The rider opened no charge: cancelling it changes no one's count.
+      expect(await s.cancel(rider.id, { portfolio: 'p' })).toBe(true);
+      // `other` opened the charge of a recipient nobody else messaged.
+      expect(await s.cancel(other.id, { portfolio: 'p' })).toBe(true);
     });
 
     it('time never runs backwards inside the store', async () => {

@@ -5,7 +5,7 @@ import { ReferenceModel } from '../../src/core/reference.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { ValidationError } from '../../src/errors.js';
 import type { Message } from '../../src/core/types.js';
-import { STARTS, messageOf, opArb, policyArb, same } from '../shared/admission-model.js';
+import { FOUND_CASES, STARTS, messageOf, opArb, policyArb, same } from '../shared/admission-model.js';
 import { startCluster, type ClusterHandle } from '../support/redis-cluster.js';
 
 let cluster: ClusterHandle;
@@ -56,7 +56,7 @@ describe('Redis store on a real 3-master cluster', () => {
           }
         }
       }),
-      { numRuns: 30 },
+      { numRuns: 30, examples: FOUND_CASES },
     );
   }, 120_000);
 

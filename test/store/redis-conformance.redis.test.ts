@@ -5,7 +5,7 @@ import { ReferenceModel } from '../../src/core/reference.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { checkLedger } from '../../src/verify/checker.js';
 import type { CommittedSend, Message } from '../../src/core/types.js';
-import { STARTS, messageOf, opArb, policyArb, same } from '../shared/admission-model.js';
+import { FOUND_CASES, STARTS, messageOf, opArb, policyArb, same } from '../shared/admission-model.js';
 import { startRedis, type RedisHandle } from '../support/redis-server.js';
 
 let server: RedisHandle;
@@ -55,7 +55,7 @@ describe('Redis store (Lua) against the reference model', () => {
         }
         expect(checkLedger(policy, [...sends.values()]).violations).toEqual([]);
       }),
-      { numRuns: 120 },
+      { numRuns: 120, examples: FOUND_CASES },
     );
   });
 });

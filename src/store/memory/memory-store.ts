@@ -383,14 +383,17 @@ export class MemoryStore implements AdmissionStore {
     const rec = this.#records;
     const base = handle * this.#recordSize;
     const portfolio = rec[base + 2] as number;
+    let refused = false;
     lock(this.#locks, portfolio);
     try {
-      this.#refund(base);
+      refused = this.#reliedOnCharge(base);
+      if (!refused) this.#refund(base);
     } finally {
       unlock(this.#locks, portfolio);
-      Atomics.store(this.#status, handle, CANCELLED);
+      Atomics.store(this.#status, handle, refused ? ADMITTED : CANCELLED);
       Atomics.notify(this.#status, handle);
     }
+    if (refused) return false;
     if (this.#ledger) {
       const i = this.#ledger.findIndex((s) => s.id === id);
       if (i >= 0) this.#ledger.splice(i, 1);
@@ -648,6 +651,23 @@ export class MemoryStore implements AdmissionStore {
     }
     // `floor` is only needed by the reference model's pruning; the store prunes lazily in #earliest.
     void floor;
+  }
+
+  /**
+   * Whether a later send to one of the message's recipients may ride on a distinct charge this
+   * message opened: then its cancel is refused (see ReferenceModel's #reliedOnCharge).
+   */
+  #reliedOnCharge(base: number): boolean {
+    const rec = this.#records;
+    for (let index = 0; index < this.#rules.length; index++) {
+      const v = this.#rules[index] as RuleView;
+      if (v.rule.kind !== 'distinct') continue;
+      const u = base + RECORD_HEAD + index * UNDO_FIELDS;
+      if ((rec[u] as number) - 1 < 0 || rec[u + 5] !== 1) continue;
+      const mb = (rec[u + 1] as number) * 3;
+      if (v.m![mb + 2] !== (rec[u + 4] as number) + 1) return true;
+    }
+    return false;
   }
 
   /** Undo a committed message's effects where that is safe (see ReferenceModel.cancel). */

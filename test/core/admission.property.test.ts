@@ -38,7 +38,7 @@ describe('admission: random sequences of admissions and cancels', () => {
         expect(checkLedger(policy, store.committed()).violations).toEqual([]);
         expect(store.committed().map((s) => [s.id, s.sendAt]).sort()).toEqual(ledger.map((s) => [s.id, s.sendAt]).sort());
       }),
-      { numRuns: 250, examples: FOUND_CASES },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 250), examples: FOUND_CASES },
     );
   });
 });

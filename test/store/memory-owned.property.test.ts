@@ -38,7 +38,7 @@ describe('MemoryStore.admitOwnedRaw', () => {
           else expect(got).toBeLessThan(0);
         }
       }),
-      { numRuns: 1000 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 1000) },
     );
   });
 

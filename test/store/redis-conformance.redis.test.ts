@@ -55,7 +55,7 @@ describe('Redis store (Lua) against the reference model', () => {
         }
         expect(checkLedger(policy, [...sends.values()]).violations).toEqual([]);
       }),
-      { numRuns: 120, examples: FOUND_CASES },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 120), examples: FOUND_CASES },
     );
   });
 });

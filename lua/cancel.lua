@@ -6,7 +6,7 @@ KEYS[1]      the message record: 'a\t<sendAt>\t<cost>\t<id>' then one '\n<undo l
 KEYS[2..n]   every state key named in the record's undo lines, in order of appearance
              (the client reads them from the record first; the script checks they match)
 
-Returns 1 when the admission was cancelled, 0 when the id is unknown or already cancelled, 2
+Returns 1 when the admission was cancelled, 0 when the id is unknown, 3 when already cancelled, 2
 when the cancel is refused and nothing changes: the message opened a distinct charge and a later
 send to that recipient was committed since (it may ride on the charge; without this message the
 recipient's charge would open later, in windows the state already saw it leave: see
@@ -18,7 +18,8 @@ daily counts are refunded exactly.
 
 local record = KEYS[1]
 local r = redis.call('GET', record)
-if not r or string.sub(r, 1, 1) ~= 'a' then return 0 end
+if not r then return 0 end
+if string.sub(r, 1, 1) ~= 'a' then return 3 end
 local send_at, cost_s, id, undo = string.match(r, '^a\t(%-?%d+)\t(%d+)\t([^\n]*)\n?(.*)$')
 if not send_at then error('sluice: malformed record ' .. record) end
 local cost = num(cost_s)

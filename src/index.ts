@@ -53,7 +53,7 @@ export type {
   LimitCapacity,
   AdmitOptions,
 } from './core/types.js';
-export type { AdmissionStore, AdmitCallOptions, CancelOptions } from './store/contract.js';
+export type { AdmissionStore, AdmitCallOptions, CancelOptions, CancelOutcome, CancelRefusal } from './store/contract.js';
 export type { CampaignRecipient, CampaignOptions, CampaignPlan, PlanRow } from './scheduler/campaign.js';
 export type { BatchRun } from './scheduler/batches.js';
 export type { ParallelPlanOptions } from './scheduler/parallel-plan.js';

@@ -8,6 +8,18 @@ export interface AdmitCallOptions extends AdmitOptions {
   readonly now?: Millis;
 }
 
+/**
+ * What a cancel did. When `cancelled` is false nothing changed, for `reason`:
+ * - `unknown`: no message with this id is admitted (never admitted, refused, or its record
+ *   expired), or another call is deciding it right now;
+ * - `already-cancelled`;
+ * - `charge-relied-on`: the message opened a recipient's distinct (messaging-limit) charge and a
+ *   later send to that recipient has been admitted since; it stays admitted (cancel the later
+ *   sends first, newest first, or send it).
+ */
+export type CancelOutcome = { readonly cancelled: true } | { readonly cancelled: false; readonly reason: CancelRefusal };
+export type CancelRefusal = 'unknown' | 'already-cancelled' | 'charge-relied-on';
+
 export interface CancelOptions {
   /** The message's portfolio. Required by the Redis store, which keeps records per portfolio. */
   readonly portfolio?: string;
@@ -29,8 +41,11 @@ export interface AdmissionStore {
    * Cancel an admitted message and refund what can be refunded safely. False when unknown, already
    * cancelled, or refused: the message opened a recipient's distinct charge that a later send to
    * that recipient may ride on (then nothing changes and the message stays admitted).
+   * `cancelOutcome` says which.
    */
   cancel(id: string, options?: CancelOptions): Promise<boolean>;
+  /** `cancel`, telling why nothing was cancelled. */
+  cancelOutcome(id: string, options?: CancelOptions): Promise<CancelOutcome>;
   /** What each limit of the message could still take at the instant, without waiting. */
   capacity(message: Message, options?: { readonly now?: Millis }): Promise<LimitCapacity[]>;
   close(): Promise<void>;

@@ -134,12 +134,15 @@ export function storeConformance(label: string, make: (policy: Policy) => Promis
       expect(sendAt(await s.admit(first, { now: at(0) }))).toBe(at(0));
       expect(sendAt(await s.admit(rider, { now: at(500) }))).toBe(at(500));
       expect(await s.cancel(first.id, { portfolio: 'p' })).toBe(false);
+      expect(await s.cancelOutcome(first.id, { portfolio: 'p' })).toEqual({ cancelled: false, reason: 'charge-relied-on' });
       // Nothing changed: the first send stays admitted and still holds the only place until 10 s.
       expect(await s.admit(first, { now: at(600) })).toMatchObject({ ok: true, sendAt: at(0), duplicate: true });
       expect(sendAt(await s.admit(msg({ category: 'marketing', to: '+447700900022', from: 'n3' }), { now: at(600) }))).toBe(at(10_000));
       // The rider, the recipient's newest send, can go; then nothing rides on the first any more.
-      expect(await s.cancel(rider.id, { portfolio: 'p' })).toBe(true);
+      expect(await s.cancelOutcome(rider.id, { portfolio: 'p' })).toEqual({ cancelled: true });
       expect(await s.cancel(first.id, { portfolio: 'p' })).toBe(true);
+      expect(await s.cancelOutcome(first.id, { portfolio: 'p' })).toEqual({ cancelled: false, reason: 'already-cancelled' });
+      expect(await s.cancelOutcome('never-admitted', { portfolio: 'p' })).toEqual({ cancelled: false, reason: 'unknown' });
     });
 
     it('cancel of a send that opened no charge, or whose charge nothing rides on, is accepted', async () => {

@@ -52,7 +52,7 @@ describe('Redis store, several messages per call, against the reference model', 
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
     );
   });
 });

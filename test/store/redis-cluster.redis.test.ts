@@ -56,7 +56,7 @@ describe('Redis store on a real 3-master cluster', () => {
           }
         }
       }),
-      { numRuns: 30, examples: FOUND_CASES },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 30), examples: FOUND_CASES },
     );
   }, 120_000);
 

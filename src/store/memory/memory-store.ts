@@ -16,7 +16,8 @@ import type {
   Policy,
   RefusalReason,
 } from '../../core/types.js';
-import type { AdmissionStore, AdmitCallOptions } from '../contract.js';
+import type { AdmissionStore, AdmitCallOptions, CancelOutcome } from '../contract.js';
+import { ALREADY_CANCELLED, CANCELLED_OUTCOME, CHARGE_RELIED_ON, UNKNOWN_ID } from '../cancel-outcome.js';
 import { monotonicClock, type Clock } from './clock.js';
 import {
   RECORD_HEAD,
@@ -377,9 +378,14 @@ export class MemoryStore implements AdmissionStore {
   }
 
   cancelSync(id: string): boolean {
+    return this.cancelOutcomeSync(id).cancelled;
+  }
+
+  cancelOutcomeSync(id: string): CancelOutcome {
     const handle = this.#ids.lookup(id);
-    if (handle < 0) return false;
-    if (Atomics.compareExchange(this.#status, handle, ADMITTED, DECIDING) !== ADMITTED) return false;
+    if (handle < 0) return UNKNOWN_ID;
+    const seen = Atomics.compareExchange(this.#status, handle, ADMITTED, DECIDING);
+    if (seen !== ADMITTED) return seen === CANCELLED ? ALREADY_CANCELLED : UNKNOWN_ID;
     const rec = this.#records;
     const base = handle * this.#recordSize;
     const portfolio = rec[base + 2] as number;
@@ -393,12 +399,12 @@ export class MemoryStore implements AdmissionStore {
       Atomics.store(this.#status, handle, refused ? ADMITTED : CANCELLED);
       Atomics.notify(this.#status, handle);
     }
-    if (refused) return false;
+    if (refused) return CHARGE_RELIED_ON;
     if (this.#ledger) {
       const i = this.#ledger.findIndex((s) => s.id === id);
       if (i >= 0) this.#ledger.splice(i, 1);
     }
-    return true;
+    return CANCELLED_OUTCOME;
   }
 
   capacitySync(message: Message, now: Millis = this.#clock()): LimitCapacity[] {
@@ -439,6 +445,9 @@ export class MemoryStore implements AdmissionStore {
   }
   async cancel(id: string): Promise<boolean> {
     return this.cancelSync(id);
+  }
+  async cancelOutcome(id: string): Promise<CancelOutcome> {
+    return this.cancelOutcomeSync(id);
   }
   async capacity(message: Message, options: { readonly now?: Millis } = {}): Promise<LimitCapacity[]> {
     return this.capacitySync(message, options.now);

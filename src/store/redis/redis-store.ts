@@ -7,7 +7,8 @@ import { allowedUntil, compileWindows, nextAllowedInstant, type CompiledWindows 
 import { DAY, STATE_EPOCH } from '../../core/time.js';
 import type { Category, Decision, LimitCapacity, LimitRule, Message, Millis, Policy, SendWindowRule } from '../../core/types.js';
 import { OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError, ValidationError } from '../../errors.js';
-import type { AdmissionStore, AdmitCallOptions, CancelOptions } from '../contract.js';
+import type { AdmissionStore, AdmitCallOptions, CancelOptions, CancelOutcome } from '../contract.js';
+import { ALREADY_CANCELLED, CANCELLED_OUTCOME, CHARGE_RELIED_ON, UNKNOWN_ID } from '../cancel-outcome.js';
 import { SCRIPTS } from './scripts.js';
 
 
@@ -181,6 +182,11 @@ export class RedisStore implements AdmissionStore {
 
   /** Redis keeps records per portfolio: `options.portfolio` is required. */
   async cancel(id: string, options: CancelOptions = {}): Promise<boolean> {
+    return (await this.cancelOutcome(id, options)).cancelled;
+  }
+
+  /** Redis keeps records per portfolio: `options.portfolio` is required. */
+  async cancelOutcome(id: string, options: CancelOptions = {}): Promise<CancelOutcome> {
     this.#flush();
     validateMessageId(id, 'id');
     const portfolio = options.portfolio;
@@ -190,11 +196,13 @@ export class RedisStore implements AdmissionStore {
     const record = this.#recordKey(portfolio, id);
     // The record names the state keys cancel touches: Cluster needs every key declared.
     const value = await this.#call('cancel', () => this.#client.get(record));
-    if (value === null || !value.startsWith('a\t')) return false;
+    if (value === null) return UNKNOWN_ID;
+    if (!value.startsWith('a\t')) return ALREADY_CANCELLED;
     const keys = [record, ...undoKeys(value)];
     const fn = this.#script(SCRIPTS.cancel.name);
     const r = await this.#call('cancel', () => fn(keys.length, ...keys));
-    return r === 1;
+    // The record may have changed between the read and the script (another cancel, expiry).
+    return r === 1 ? CANCELLED_OUTCOME : r === 2 ? CHARGE_RELIED_ON : r === 3 ? ALREADY_CANCELLED : UNKNOWN_ID;
   }
 
   async capacity(input: Message, options: { readonly now?: Millis } = {}): Promise<LimitCapacity[]> {

@@ -148,7 +148,7 @@ export class ReferenceModel {
 
   /**
    * Cancel an admitted message, refunding what can be refunded safely. False if unknown, already
-   * cancelled, or refused (see `reliedOnCharge`): then nothing changes and the message stays
+   * cancelled, or refused (see `#reliedOnCharge`): then nothing changes and the message stays
    * admitted.
    */
   cancel(id: string): boolean {

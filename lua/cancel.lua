@@ -24,16 +24,15 @@ local send_at, cost_s, id, undo = string.match(r, '^a\t(%-?%d+)\t(%d+)\t([^\n]*)
 if not send_at then error('sluice: malformed record ' .. record) end
 local cost = num(cost_s)
 
+-- The record's keys must come in KEYS in the order the undo lines name them (Cluster needs them declared).
 local next_key = 2
-local function key(name)
+local function declared(name)
   if KEYS[next_key] ~= name then error('sluice: cancel keys do not match the record') end
   next_key = next_key + 1
-  return name
 end
 
--- The seq a member's state holds now (nil when it is gone).
-local function member_seq(members, member)
-  local v = redis.call('HGET', members, member)
+-- The seq at the end of a 'a:b:seq' state (nil for no state).
+local function seq_of(v)
   return v and tonumber(string.match(v, ':(%-?%d+)$'))
 end
 
@@ -42,39 +41,34 @@ local lines = {}
 for line in string.gmatch(undo, '[^\n]+') do
   local f = {}
   for x in string.gmatch(line, '[^\t]+') do f[#f + 1] = x end
-  key(f[2])
-  if f[1] == 'x' then key(f[3]) end
+  declared(f[2])
+  if f[1] == 'x' then declared(f[3]) end
   lines[#lines + 1] = f
 end
 for _, f in ipairs(lines) do
   if f[1] == 'x' and f[8] == '1' then
-    local seq = member_seq(f[3], f[4])
+    local seq = seq_of(redis.call('HGET', f[3], f[4]))
     if seq and seq ~= num(f[7]) + 1 then return 2 end
   end
 end
 
 for _, f in ipairs(lines) do
   local kind = f[1]
+  local k = f[2]
   if kind == 'r' then
-    local k = f[2]
     if redis.call('GET', k) == f[4] then redis.call('SET', k, f[3], 'KEEPTTL') end
   elseif kind == 'w' then
-    local k = f[2]
     for j = 1, cost do redis.call('ZREM', k, send_at .. ':' .. id .. ':' .. j) end
   elseif kind == 'd' then
-    local k = f[2]
     redis.call('HINCRBY', k, f[3], -cost)
   elseif kind == 'x' then
-    local charges, members, member = f[2], f[3], f[4]
-    if member_seq(members, member) == num(f[7]) + 1 then
+    local charges, members, member = k, f[3], f[4]
+    if seq_of(redis.call('HGET', members, member)) == num(f[7]) + 1 then
       redis.call('HSET', members, member, f[5] .. ':' .. f[6] .. ':' .. f[7])
       if f[8] == '1' then redis.call('ZREM', charges, send_at .. ':' .. member) end
     end
   elseif kind == 'b' then
-    local k = f[2]
-    local now_value = redis.call('GET', k)
-    local seq = now_value and tonumber(string.match(now_value, ':(%-?%d+)$'))
-    if seq == num(f[5]) + 1 then redis.call('SET', k, f[3] .. ':' .. f[4] .. ':' .. f[5], 'KEEPTTL') end
+    if seq_of(redis.call('GET', k)) == num(f[5]) + 1 then redis.call('SET', k, f[3] .. ':' .. f[4] .. ':' .. f[5], 'KEEPTTL') end
   end
 end
 -- The id stays cancelled for the rest of the record's TTL: admit replays it as cancelled.

@@ -1,6 +1,7 @@
 import type { Category, Message, Millis } from '../core/types.js';
 import { RAW_WAIT, type MemoryStore, type PreparedMessage } from '../store/memory/memory-store.js';
 import type { PartClock } from './part-clock.js';
+import type { RunBarrier } from './run-barrier.js';
 import { holdKinds, TimeOrderedPlanner } from './time-ordered-planner.js';
 
 /** Categories by their index in `CompactCampaign.category`, in priority order. */
@@ -85,6 +86,20 @@ export function reserveCampaignKeys(store: MemoryStore, recipients: number, pair
 /** Keys a part of a parallel plan is the only one to touch (see `planCompact`). */
 export type OwnedKeys = 'none' | 'numbers' | 'numbers-and-recipients';
 
+/**
+ * A part's share of the campaign's batch rule in a parallel plan with leased batches: the part
+ * plans on a store of its own, and the batch runs it sends in are agreed with the other parts
+ * through `barrier` (see RunBarrier).
+ */
+export interface BatchLease {
+  readonly barrier: RunBarrier;
+  /** At most this many of the part's sends in one run (the parts' quotas add up to the batch size). */
+  readonly quota: number;
+  readonly gapMs: number;
+  /** The batch rule's id (its index in `policy.limits`), to which waits for a run are attributed. */
+  readonly rule: number;
+}
+
 /** Whether a rule's key (so a distinct rule's members) is per pair rather than per recipient. */
 const byPair = (scope: string): boolean => scope === 'pair' || scope === 'number';
 
@@ -101,7 +116,7 @@ const byPair = (scope: string): boolean => scope === 'pair' || scope === 'number
  * from this part's sending numbers (their number and pair keys), `numbers-and-recipients` when
  * moreover no other thread plans messages to this part's recipients (their recipient keys).
  */
-export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome, clock: PartClock | null = null, owns: OwnedKeys = 'none'): void {
+export function planCompact(store: MemoryStore, c: CompactCampaign, into: CompactOutcome, clock: PartClock | null = null, owns: OwnedKeys = 'none', lease: BatchLease | null = null): void {
   const n = c.to.length;
   const classIds = new Map<number, number>();
   const classOf = new Int32Array(n);
@@ -144,25 +159,101 @@ export function planCompact(store: MemoryStore, c: CompactCampaign, into: Compac
   const planner = new TimeOrderedPlanner({ classOf, queueOfClass: Int32Array.from(queueOfClass), queues: c.numbers.length, kinds: holdKinds(store.policy), start: c.start, notBefore: null });
   const { sendAt, refusal, rule } = into;
   const ahead = c.commitAheadMs;
-  for (let i = planner.next(); i >= 0; i = planner.next()) {
-    if (clock !== null) clock.advance(planner.at);
-    const p = templates[classOf[i] as number]!;
-    const r = owned === null ? store.admitBoundRaw(p, slots, members, i * stride, planner.at, ahead) : store.admitOwnedRaw(p, slots, members, i * stride, planner.at, ahead, owned[classOf[i] as number]!);
-    if (r >= 0) {
-      sendAt[i] = r;
-      refusal[i] = 0;
-      rule[i] = -1;
-      planner.answer(i, NaN, -1);
-    } else if (r === RAW_WAIT) {
-      planner.answer(i, store.lastRetryAt(), store.lastPusher(p));
-    } else {
-      sendAt[i] = NaN;
-      refusal[i] = r;
-      rule[i] = store.lastPusher(p);
-      planner.answer(i, NaN, -1);
+  const runs = lease === null ? null : new LeasedRuns(lease, c.start);
+  try {
+    for (let i = planner.next(); i >= 0; i = planner.next()) {
+      if (clock !== null) clock.advance(planner.at);
+      let maxWait = ahead;
+      if (runs !== null) {
+        const wait = runs.before(planner.at);
+        if (wait > planner.at) {
+          planner.answer(i, wait, runs.rule);
+          continue;
+        }
+        maxWait = runs.maxWait(planner.at, ahead);
+      }
+      const p = templates[classOf[i] as number]!;
+      const r = owned === null ? store.admitBoundRaw(p, slots, members, i * stride, planner.at, maxWait) : store.admitOwnedRaw(p, slots, members, i * stride, planner.at, maxWait, owned[classOf[i] as number]!);
+      if (r >= 0) {
+        if (runs !== null) runs.sent(r);
+        sendAt[i] = r;
+        refusal[i] = 0;
+        rule[i] = -1;
+        planner.answer(i, NaN, -1);
+      } else if (r === RAW_WAIT) {
+        planner.answer(i, store.lastRetryAt(), store.lastPusher(p));
+      } else {
+        sendAt[i] = NaN;
+        refusal[i] = r;
+        rule[i] = store.lastPusher(p);
+        planner.answer(i, NaN, -1);
+      }
     }
+  } finally {
+    // Also on a throw: the other parts must not wait for this one.
+    if (runs !== null) runs.done();
   }
   into.held.set(planner.held);
+}
+
+/**
+ * A part's side of leased batches (see BatchLease): which run it sends in, how many of its
+ * quota it has spent there, and when the run's next send may be at the earliest.
+ */
+class LeasedRuns {
+  readonly rule: number;
+  readonly #lease: BatchLease;
+  #run = 0;
+  #count = 0;
+  /** The part's latest send in the current run. */
+  #latest = -Infinity;
+  /** No send of the current run before this: the previous run's latest send plus the gap. */
+  #opens: number;
+
+  constructor(lease: BatchLease, start: Millis) {
+    this.#lease = lease;
+    this.rule = lease.rule;
+    this.#opens = start;
+  }
+
+  /**
+   * Before offering at `at`: finishes the current run while the offer would not belong to it
+   * (quota spent, or no send of the part within a gap before `at`), then returns the instant
+   * the offer must wait for (at most `at`: it may go now).
+   */
+  before(at: number): number {
+    const { quota, gapMs, barrier } = this.#lease;
+    while (this.#count >= quota || at >= this.#last() + gapMs) {
+      const end = barrier.finish(this.#run, this.#latest, at);
+      this.#run++;
+      this.#count = 0;
+      this.#latest = -Infinity;
+      // After a run nobody sent in, the next opens where the earliest part was: every part was
+      // at least a gap past the run's opening, so the runs keep moving forward.
+      this.#opens = end.latest === -Infinity ? Math.max(this.#opens, end.earliestNext) : end.latest + gapMs;
+    }
+    return this.#opens;
+  }
+
+  /** The longest wait an offer at `at` may take and stay in the current run (a send at or beyond a gap would start the next). */
+  maxWait(at: number, ahead: number): number {
+    const room = this.#last() + this.#lease.gapMs - 1 - at;
+    return room < ahead ? room : ahead;
+  }
+
+  sent(t: number): void {
+    this.#count++;
+    if (t > this.#latest) this.#latest = t;
+  }
+
+  done(): void {
+    this.#lease.barrier.done(this.#run, this.#latest);
+  }
+
+  /** The part's latest send in the run, or the run's opening before its first send. */
+  #last(): number {
+    return this.#count > 0 ? this.#latest : this.#opens;
+  }
 }
 
 function templateOf(c: CompactCampaign, i: number, to: string, k: number): Message {

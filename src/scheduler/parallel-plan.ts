@@ -1,10 +1,13 @@
+import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { PlanWorkerError } from '../errors.js';
 import { assemblePlan, campaignStore, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient } from './campaign.js';
 import type { MemoryStore } from '../store/memory/memory-store.js';
+import type { BatchRule, Policy } from '../core/types.js';
 import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
 import { partClockBuffer } from './part-clock.js';
-import { packTask } from './plan-task.js';
+import { packTask, type PlanTask } from './plan-task.js';
+import { runBarrierBuffer } from './run-barrier.js';
 import { workerExecArgv, workerScriptPath } from './worker-path.js';
 
 export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
@@ -44,10 +47,20 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   }
   const filename = workerScriptPath(o.workerFile, 'plan-worker.js', 'planning');
   const prepared = prepareCampaign(recipients, o);
-  const n = prepared.columns.to.length;
-  const store = campaignStore(prepared.policy, n, o, prepared.columns.commitAheadMs);
-  const compact = withKeys(prepared, store);
-  const parts = Math.min(threads, o.numbers.length);
+  const columns = prepared.columns;
+  const n = columns.to.length;
+  let parts = Math.min(threads, o.numbers.length);
+  // When each recipient's messages all fall in one part (always so for a screened campaign, where
+  // every recipient appears once), recipient limits such as the daily cap are owned by that part
+  // and stay out of the portfolio lock, which is then left to the truly shared limits.
+  let ownsRecipients = recipientsInOnePart(columns.recipient, columns.number, parts, prepared.recipientCount);
+  let batch = parts > 1 ? leasableBatch(prepared.policy, ownsRecipients) : null;
+  if (batch !== null && batch.size < parts) {
+    // Every part needs a quota of at least one send per run.
+    parts = batch.size;
+    ownsRecipients = recipientsInOnePart(columns.recipient, columns.number, parts, prepared.recipientCount);
+    batch = parts > 1 ? leasableBatch(prepared.policy, ownsRecipients) : null;
+  }
 
   // Part p takes numbers p, p + parts, p + 2·parts, …: with a rotation over the pool, the parts
   // hold nearly equal shares of every category and zone.
@@ -60,32 +73,46 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   });
   const counts = new Int32Array(parts);
   for (let i = 0; i < n; i++) {
-    const p = (compact.number[i] as number) % parts;
+    const p = (columns.number[i] as number) % parts;
     counts[p] = (counts[p] as number) + 1;
   }
   const positions = Array.from(counts, (c) => new Int32Array(c));
   const fill = new Int32Array(parts);
   for (let i = 0; i < n; i++) {
-    const p = (compact.number[i] as number) % parts;
+    const p = (columns.number[i] as number) % parts;
     positions[p]![fill[p] as number] = i;
     fill[p] = (fill[p] as number) + 1;
   }
 
-  // When each recipient's messages all fall in one part (always so for a screened campaign, where
-  // every recipient appears once), recipient limits such as the daily cap are owned by that part
-  // and stay out of the portfolio lock, which is then left to the truly shared limits.
-  const ownsRecipients = recipientsInOnePart(compact.recipient, compact.number, parts, prepared.recipientCount);
-  separateNumberKeys(store, compact, partNumbers);
-  const clock = partClockBuffer(parts);
-  // A part may run this far ahead of the slowest one in simulated time; what it is ahead by is
-  // at most how late the slowest part's next sends can slip.
-  const lookaheadSeconds = 1;
+  const sync = { clock: partClockBuffer(parts), parts, ownsRecipients, lookaheadSeconds: 1 };
+  let tasks: PlanTask[];
+  if (batch !== null) {
+    // Leased batches: the parts share nothing but the batch runs, so each plans on a store of
+    // its own, with its recipients and pairs numbered from 0.
+    const ids = partLocalIds(columns.recipient, columns.pair, positions, prepared.recipientCount, prepared.pairCount);
+    const barrier = runBarrierBuffer(parts);
+    const rule = batch.rule;
+    const gapMs = batch.gapMs;
+    // Polling at the barrier pays only while every part (and the idle main thread) has a core.
+    const spinMs = parts < availableParallelism() + 1 ? 2 : 0;
+    tasks = positions.map((pos, p) => {
+      const quota = Math.floor(batch.size / parts) + (p < batch.size % parts ? 1 : 0);
+      const lease = { policy: prepared.policy, barrier, quota, gapMs, rule, spinMs, recipients: ids.recipients[p] as number, pairs: ids.pairs[p] as number };
+      return packTask({ handle: null, lease }, { ...sync, part: p }, columns, pos, partNumbers[p]!, numberMap, ids);
+    });
+  } else {
+    const store = campaignStore(prepared.policy, n, o, columns.commitAheadMs);
+    const compact = withKeys(prepared, store);
+    separateNumberKeys(store, compact, partNumbers);
+    // A part may run this far ahead of the slowest one in simulated time (see PartClock); what
+    // it is ahead by is at most how late the slowest part's next sends can slip.
+    tasks = positions.map((pos, p) => packTask({ handle: store.handle, lease: null }, { ...sync, part: p }, compact, pos, partNumbers[p]!, numberMap));
+  }
   const pool = new Piscina({ filename, minThreads: parts, maxThreads: parts, idleTimeout: 1_000, atomics: 'disabled', execArgv: workerExecArgv() });
   let outcomes: ArrayBuffer[];
   try {
     outcomes = await Promise.all(
-      positions.map(async (pos, p) => {
-        const task = packTask(store.handle, { clock, part: p, parts, lookaheadSeconds, ownsRecipients }, compact, pos, partNumbers[p]!, numberMap);
+      tasks.map(async (task, p) => {
         try {
           return (await pool.run(task, { name: 'plan', transferList: [task.columns] })) as ArrayBuffer;
         } catch (cause) {
@@ -139,6 +166,53 @@ function recipientsInOnePart(recipient: Int32Array, number: Uint16Array, parts: 
     else if (seen !== p) return false;
   }
   return true;
+}
+
+/**
+ * The batch rule, when it is the only limit the parts would share: every other limit is kept
+ * per sending number or pair (one part's), per recipient when each recipient is in one part, or
+ * per API key (campaign messages carry none, so it never applies). Null when there is no batch
+ * rule, several, or another shared limit (a portfolio's messaging limit, say): those plans share
+ * the store. Without a batch rule (and nothing else shared), an endless batch: the parts never
+ * meet.
+ */
+function leasableBatch(policy: Policy, ownsRecipients: boolean): { readonly rule: number; readonly size: number; readonly gapMs: number } | null {
+  let found: { rule: number; size: number; gapMs: number } | null = null;
+  for (const [r, rule] of policy.limits.entries()) {
+    if (rule.kind === 'batch' && (rule.scope === 'campaign' || rule.scope === 'portfolio')) {
+      if (found !== null) return null;
+      found = { rule: r, size: (rule as BatchRule).size, gapMs: (rule as BatchRule).gapMs };
+    } else if (!(rule.scope === 'number' || rule.scope === 'pair' || rule.scope === 'apiKey' || (rule.scope === 'recipient' && ownsRecipients))) {
+      return null;
+    }
+  }
+  // Nothing shared at all: one run that never ends.
+  return found ?? { rule: -1, size: Infinity, gapMs: Infinity };
+}
+
+/**
+ * Recipient and pair ids renumbered from 0 inside each part, in the order the part meets them
+ * (each recipient is in one part here, and a pair always is): the maps and the count per part.
+ */
+function partLocalIds(recipient: Int32Array, pair: Int32Array, positions: readonly Int32Array[], recipients: number, pairs: number) {
+  const recipientMap = new Int32Array(recipients).fill(-1);
+  const pairMap = new Int32Array(pairs).fill(-1);
+  const recipientCounts = new Int32Array(positions.length);
+  const pairCounts = new Int32Array(positions.length);
+  positions.forEach((pos, p) => {
+    let nr = 0;
+    let np = 0;
+    for (let k = 0; k < pos.length; k++) {
+      const i = pos[k] as number;
+      const r = recipient[i] as number;
+      if (recipientMap[r] === -1) recipientMap[r] = nr++;
+      const q = pair[i] as number;
+      if (pairMap[q] === -1) pairMap[q] = np++;
+    }
+    recipientCounts[p] = nr;
+    pairCounts[p] = np;
+  });
+  return { recipient: recipientMap, pair: pairMap, recipients: recipientCounts, pairs: pairCounts };
 }
 
 function merge(into: CompactOutcome, part: CompactOutcome, positions: Int32Array): void {

@@ -1,10 +1,29 @@
 import type { Millis } from '../core/types.js';
 import type { MemoryStoreHandle } from '../store/memory/layout.js';
+import type { Policy } from '../core/types.js';
 import type { CompactCampaign } from './compact-plan.js';
+
+/** A part's share of the batch rule when parts share nothing else (see BatchLease). */
+export interface LeaseTask {
+  /** The campaign's policy (the part makes a store of its own from it). */
+  readonly policy: Policy;
+  /** The parts' RunBarrier. */
+  readonly barrier: SharedArrayBuffer;
+  readonly quota: number;
+  readonly gapMs: number;
+  readonly rule: number;
+  /** How long a part polls at the barrier before it sleeps (see RunBarrier). */
+  readonly spinMs: number;
+  /** Distinct recipients and pairs of the part: its columns number them from 0. */
+  readonly recipients: number;
+  readonly pairs: number;
+}
 
 /** What one planning worker receives: structured-cloneable; the columns travel as one transferred buffer. */
 export interface PlanTask {
-  readonly handle: MemoryStoreHandle;
+  /** The store every part plans on, or null with leased batches (`lease`). */
+  readonly handle: MemoryStoreHandle | null;
+  readonly lease: LeaseTask | null;
   /** The parts' shared simulated clocks (see PartClock). */
   readonly clock: SharedArrayBuffer;
   readonly part: number;
@@ -26,14 +45,21 @@ export interface PlanTask {
   readonly columns: ArrayBuffer;
 }
 
-/** Packs a part of a campaign (the messages at `positions`, numbers renumbered by `numberMap`) into a task. */
+/** A campaign's columns, with or without the shared store's key reservations. */
+export type CampaignColumns = Omit<CompactCampaign, 'keyBase' | 'memberBase'> & Pick<Partial<CompactCampaign>, 'keyBase' | 'memberBase'>;
+
+/**
+ * Packs a part of a campaign (the messages at `positions`, numbers renumbered by `numberMap`,
+ * and with `idMap` their recipient and pair ids too) into a task.
+ */
 export function packTask(
-  handle: MemoryStoreHandle,
+  store: { readonly handle: MemoryStoreHandle | null; readonly lease: LeaseTask | null },
   sync: { readonly clock: SharedArrayBuffer; readonly part: number; readonly parts: number; readonly lookaheadSeconds: number; readonly ownsRecipients: boolean },
-  c: CompactCampaign,
+  c: CampaignColumns,
   positions: Int32Array,
   numbers: readonly string[],
   numberMap: Int32Array,
+  idMap: { readonly recipient: Int32Array; readonly pair: Int32Array } | null = null,
 ): PlanTask {
   const n = positions.length;
   const columns = new ArrayBuffer(n * 21);
@@ -41,13 +67,14 @@ export function packTask(
   for (let k = 0; k < n; k++) {
     const i = positions[k] as number;
     to[k] = c.to[i] as number;
-    recipient[k] = c.recipient[i] as number;
-    pair[k] = c.pair[i] as number;
+    recipient[k] = idMap === null ? (c.recipient[i] as number) : (idMap.recipient[c.recipient[i] as number] as number);
+    pair[k] = idMap === null ? (c.pair[i] as number) : (idMap.pair[c.pair[i] as number] as number);
     number[k] = numberMap[c.number[i] as number] as number;
     zone[k] = c.zone[i] as number;
     category[k] = c.category[i] as number;
   }
-  return { handle, ...sync, portfolio: c.portfolio, campaign: c.campaign, start: c.start, deadline: c.deadline, commitAheadMs: c.commitAheadMs, numbers, zones: c.zones, keyBase: c.keyBase, memberBase: c.memberBase, count: n, columns };
+  const none = new Int32Array(0);
+  return { ...store, ...sync, portfolio: c.portfolio, campaign: c.campaign, start: c.start, deadline: c.deadline, commitAheadMs: c.commitAheadMs, numbers, zones: c.zones, keyBase: c.keyBase ?? none, memberBase: c.memberBase ?? none, count: n, columns };
 }
 
 function columnViews(b: ArrayBuffer, n: number) {

@@ -1,20 +1,38 @@
 /**
  * Worker thread entry of the parallel campaign planner (a Piscina worker file: plain named
- * handlers). It attaches to the campaign's embedded store through its shared memory, plans its
- * part of the campaign (the messages of its sending numbers) and hands the outcome back as one
- * transferred buffer.
+ * handlers). It plans its part of the campaign (the messages of its sending numbers), either on
+ * the campaign's embedded store, attached through its shared memory, or with leased batches on
+ * a store of its own, and hands the outcome back as one transferred buffer.
  */
 import { move } from 'piscina';
 import { MemoryStore } from '../store/memory/memory-store.js';
-import { outcomeBuffer, outcomeViews, planCompact } from './compact-plan.js';
+import { campaignStore } from './campaign.js';
+import { outcomeBuffer, outcomeViews, planCompact, reserveCampaignKeys } from './compact-plan.js';
 import { PartClock } from './part-clock.js';
 import { partViews, type PlanTask } from './plan-task.js';
+import { RunBarrier } from './run-barrier.js';
 
 export function plan(task: PlanTask): unknown {
-  const store = MemoryStore.attach(task.handle);
   const part = partViews(task);
   const n = part.to.length;
   const buffer = outcomeBuffer(n);
+  const lease = task.lease;
+  if (lease !== null) {
+    // Nothing but the batch runs is shared: a private store, no lock, no lockstep.
+    const barrier = new RunBarrier(lease.barrier, task.part, task.parts, lease.spinMs);
+    let store: MemoryStore;
+    let own: typeof part;
+    try {
+      store = campaignStore(lease.policy, n, task, task.commitAheadMs);
+      own = { ...part, ...reserveCampaignKeys(store, lease.recipients, lease.pairs) };
+    } catch (err) {
+      barrier.done(0, -Infinity); // planCompact signs off itself, even when it throws
+      throw err;
+    }
+    planCompact(store, own, outcomeViews(buffer, n), null, 'none', { barrier, quota: lease.quota, gapMs: lease.gapMs, rule: lease.rule });
+    return move(buffer);
+  }
+  const store = MemoryStore.attach(task.handle as NonNullable<PlanTask['handle']>);
   const clock = new PartClock(task.clock, task.part, task.parts, task.start, task.lookaheadSeconds);
   try {
     // With one part the plan takes the portfolio lock for everything, as planCampaign does, so

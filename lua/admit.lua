@@ -489,6 +489,8 @@ for j = 1, n_messages do
     for i = n_limits + 1, n do
       ck[i] = 6; cx[i] = stab[i]
     end
+    -- Offered after its deadline: refused even when no constraint would delay it.
+    if code == 1 and deadline >= 0 and t > deadline then code = -1 end
     -- The fixed point: stop once every constraint was checked since the last move (a constraint
     -- is met at its own earliest instant); the largest single push names the reason. Rate
     -- limits, the most common, are decided here without a call through `earliest`.

@@ -112,6 +112,8 @@ export class ReferenceModel {
     const maxWait = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     const calendar = zoneCalendar(resolved.timeZone);
     for (const limit of resolved.limits) if (cost > maxCostOf(limit.rule)) return never(limit.rule.name);
+    // Offered after its deadline: refused even when no rule would delay it.
+    if (message.deadline !== undefined && start > message.deadline) return { ok: false, reason: 'deadline', limit: null, retryAt: null };
     const constraints: { name: string; earliest: (t: Millis) => Millis }[] = [
       ...resolved.limits.map((limit) => ({ name: limit.rule.name, earliest: (t: Millis) => this.#earliest(limit, message, cost, t, calendar) })),
       ...resolved.windows.map((rule) => {

@@ -93,7 +93,7 @@ export type OwnedKeys = 'none' | 'numbers' | 'numbers-and-recipients';
  */
 export interface BatchLease {
   readonly barrier: RunBarrier;
-  /** At most this many of the part's sends in one run (the parts' quotas add up to the batch size). */
+  /** At most this many of the part's sends in the first run (the parts' quotas add up to the batch size; later runs' come from the barrier). */
   readonly quota: number;
   readonly gapMs: number;
   /** The batch rule's id (its index in `policy.limits`), to which waits for a run are attributed. */
@@ -159,7 +159,7 @@ export function planCompact(store: MemoryStore, c: CompactCampaign, into: Compac
   const planner = new TimeOrderedPlanner({ classOf, queueOfClass: Int32Array.from(queueOfClass), queues: c.numbers.length, kinds: holdKinds(store.policy), start: c.start, notBefore: null });
   const { sendAt, refusal, rule } = into;
   const ahead = c.commitAheadMs;
-  const runs = lease === null ? null : new LeasedRuns(lease, c.start);
+  const runs = lease === null ? null : new LeasedRuns(lease, c.start, n);
   try {
     for (let i = planner.next(); i >= 0; i = planner.next()) {
       if (clock !== null) clock.advance(planner.at);
@@ -174,8 +174,8 @@ export function planCompact(store: MemoryStore, c: CompactCampaign, into: Compac
       }
       const p = templates[classOf[i] as number]!;
       const r = owned === null ? store.admitBoundRaw(p, slots, members, i * stride, planner.at, maxWait) : store.admitOwnedRaw(p, slots, members, i * stride, planner.at, maxWait, owned[classOf[i] as number]!);
+      if (runs !== null && r !== RAW_WAIT) runs.decided(r);
       if (r >= 0) {
-        if (runs !== null) runs.sent(r);
         sendAt[i] = r;
         refusal[i] = 0;
         rule[i] = -1;
@@ -204,16 +204,21 @@ class LeasedRuns {
   readonly rule: number;
   readonly #lease: BatchLease;
   #run = 0;
+  #quota: number;
   #count = 0;
+  /** Messages of the part not yet sent or refused. */
+  #left: number;
   /** The part's latest send in the current run. */
   #latest = -Infinity;
   /** No send of the current run before this: the previous run's latest send plus the gap. */
   #opens: number;
 
-  constructor(lease: BatchLease, start: Millis) {
+  constructor(lease: BatchLease, start: Millis, messages: number) {
     this.#lease = lease;
     this.rule = lease.rule;
     this.#opens = start;
+    this.#quota = lease.quota;
+    this.#left = messages;
   }
 
   /**
@@ -222,10 +227,11 @@ class LeasedRuns {
    * the offer must wait for (at most `at`: it may go now).
    */
   before(at: number): number {
-    const { quota, gapMs, barrier } = this.#lease;
-    while (this.#count >= quota || at >= this.#last() + gapMs) {
-      const end = barrier.finish(this.#run, this.#latest, at);
+    const { gapMs, barrier } = this.#lease;
+    while (this.#count >= this.#quota || at >= this.#last() + gapMs) {
+      const end = barrier.finish(this.#run, this.#latest, at, this.#left);
       this.#run++;
+      this.#quota = end.quota;
       this.#count = 0;
       this.#latest = -Infinity;
       // After a run nobody sent in, the next opens where the earliest part was: every part was
@@ -241,9 +247,12 @@ class LeasedRuns {
     return room < ahead ? room : ahead;
   }
 
-  sent(t: number): void {
+  /** A message was sent at `r` (≥ 0) or refused (a negative code other than the wait). */
+  decided(r: number): void {
+    this.#left--;
+    if (r < 0) return;
     this.#count++;
-    if (t > this.#latest) this.#latest = t;
+    if (r > this.#latest) this.#latest = r;
   }
 
   done(): void {

@@ -7,7 +7,7 @@ import type { BatchRule, Policy } from '../core/types.js';
 import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
 import { partClockBuffer } from './part-clock.js';
 import { packTask, type PlanTask } from './plan-task.js';
-import { runBarrierBuffer } from './run-barrier.js';
+import { apportion, runBarrierBuffer } from './run-barrier.js';
 import { workerExecArgv, workerScriptPath } from './worker-path.js';
 
 export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
@@ -95,9 +95,10 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
     const gapMs = batch.gapMs;
     // Polling at the barrier pays only while every part (and the idle main thread) has a core.
     const spinMs = parts < availableParallelism() + 1 ? 2 : 0;
+    const size = batch.size;
+    const quotas = apportion(size, counts);
     tasks = positions.map((pos, p) => {
-      const quota = Math.floor(batch.size / parts) + (p < batch.size % parts ? 1 : 0);
-      const lease = { policy: prepared.policy, barrier, quota, gapMs, rule, spinMs, recipients: ids.recipients[p] as number, pairs: ids.pairs[p] as number };
+      const lease = { policy: prepared.policy, barrier, size, quota: quotas[p] as number, gapMs, rule, spinMs, recipients: ids.recipients[p] as number, pairs: ids.pairs[p] as number };
       return packTask({ handle: null, lease }, { ...sync, part: p }, columns, pos, partNumbers[p]!, numberMap, ids);
     });
   } else {

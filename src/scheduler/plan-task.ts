@@ -9,6 +9,8 @@ export interface LeaseTask {
   readonly policy: Policy;
   /** The parts' RunBarrier. */
   readonly barrier: SharedArrayBuffer;
+  /** The batch size, and the part's quota of the first run. */
+  readonly size: number;
   readonly quota: number;
   readonly gapMs: number;
   readonly rule: number;

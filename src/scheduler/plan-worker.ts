@@ -19,7 +19,7 @@ export function plan(task: PlanTask): unknown {
   const lease = task.lease;
   if (lease !== null) {
     // Nothing but the batch runs is shared: a private store, no lock, no lockstep.
-    const barrier = new RunBarrier(lease.barrier, task.part, task.parts, lease.spinMs);
+    const barrier = new RunBarrier(lease.barrier, task.part, task.parts, lease.size, lease.spinMs);
     let store: MemoryStore;
     let own: typeof part;
     try {

@@ -99,6 +99,15 @@ export function storeConformance(label: string, make: (policy: Policy) => Promis
       expect(sendAt(await s.admit(msg({ to: '+447700900009' }), { now: at(0) }))).toBe(at(500));
     });
 
+    it('refuses a message offered after its deadline, even when no limit would delay it', async () => {
+      const s = await make(policy);
+      const late = msg({ deadline: at(100) });
+      expect(await s.peek(late, { now: at(101) })).toMatchObject({ ok: false, reason: 'deadline', limit: null, retryAt: null });
+      expect(await s.admit(late, { now: at(101) })).toMatchObject({ ok: false, reason: 'deadline', limit: null, retryAt: null });
+      // Nothing consumed: the same number still goes at once, and at the deadline itself it may go.
+      expect(sendAt(await s.admit(msg({ deadline: at(200) }), { now: at(200) }))).toBe(at(200));
+    });
+
     it('peek decides without consuming; capacity reports what is left', async () => {
       const s = await make(policy);
       const m = msg();

@@ -497,6 +497,8 @@ export class MemoryStore implements AdmissionStore {
         return R_NEVER;
       }
     }
+    // Offered after its deadline: refused even when no rule would delay it.
+    if (t > deadline) return R_DEADLINE;
     // Attribution as in ReferenceModel.findSlot: the largest single push.
     let jump = 0;
     let lastMoved = -1;

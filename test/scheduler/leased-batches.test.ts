@@ -1,0 +1,187 @@
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PlanWorkerError, PRESETS, checkLedger, definePolicy, planCampaign, planCampaignParallel } from '../../dist/index.js';
+import type { CampaignPlan, CampaignRecipient, Category, Policy } from '../../src/index.js';
+import { RunBarrier, apportion, runBarrierBuffer } from '../../src/scheduler/run-barrier.js';
+
+// Parallel plans whose parts share only the batch rule (leased batches): each worker thread
+// plans on a store of its own and the parts agree on the batch runs. Real worker threads from
+// the built package (npm test builds first).
+
+const ZONES = ['Europe/London', 'Asia/Kathmandu', 'America/New_York', 'Australia/Lord_Howe', 'Pacific/Chatham'];
+const CATEGORIES: readonly Category[] = ['marketing', 'utility', 'marketing', 'authentication', 'marketing'];
+const start = Date.parse('2026-03-28T20:00:00Z'); // Europe's DST change inside the campaign
+
+/** Distinct recipients (so each one is in one part): the batch rule is all the parts share. */
+function distinct(n: number): CampaignRecipient[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `r${i}`,
+    row: i + 1,
+    to: `+4477009${String(i).padStart(5, '0')}`,
+    timeZone: ZONES[i % ZONES.length] as string,
+    category: CATEGORIES[i % CATEGORIES.length] as Category,
+  }));
+}
+
+const options = { numbers: ['n1', 'n2', 'n3', 'n4', 'n5'], portfolio: 'acme', campaign: 'spring', start, accountStartedAt: start - 90 * 86_400_000 };
+const smallBatches = definePolicy('conservative', { limits: { 'campaign-batches': { size: 7, gapMs: 15 * 60_000 } } });
+
+function lastSend(plan: CampaignPlan): number {
+  return plan.sends.reduce((max, s) => Math.max(max, s.sendAt), -Infinity);
+}
+
+function expectValid(plan: CampaignPlan, rows: readonly CampaignRecipient[]): void {
+  expect(plan.rows.map((r) => r.row)).toEqual(rows.map((r) => r.row));
+  expect(new Set(plan.sends.map((s) => s.id)).size).toBe(plan.sends.length);
+  expect(plan.rows.filter((r) => r.kind === 'send')).toHaveLength(plan.sends.length);
+  expect(checkLedger(plan.policy, plan.sends).violations).toEqual([]);
+}
+
+describe('RunBarrier (the batch runs of leased batches)', () => {
+  it('takes the latest send of a run over the parts, and leaves out a part done before the run', () => {
+    const buffer = runBarrierBuffer(2);
+    const zero = new RunBarrier(buffer, 0, 2, 10, 0);
+    const one = new RunBarrier(buffer, 1, 2, 10, 0);
+    // Part 1 sends in run 0 up to 500 and has nothing more; part 0 sent up to 300 and is at 1000.
+    one.done(0, 500);
+    expect(zero.finish(0, 300, 1_000, 40)).toEqual({ latest: 500, earliestNext: 1_000, quota: 10 });
+    // Run 1: part 1 was done in run 0, so its values (left in the other parity) no longer count.
+    expect(zero.finish(1, -Infinity, 2_000, 40)).toEqual({ latest: -Infinity, earliestNext: 2_000, quota: 10 });
+    expect(zero.finish(2, 2_400, 3_000, 30)).toEqual({ latest: 2_400, earliestNext: 3_000, quota: 10 });
+  });
+
+  it('counts the sends of a part in the run it was done in, and shares the next run by messages left', () => {
+    const buffer = runBarrierBuffer(3);
+    const parts = [0, 1, 2].map((p) => new RunBarrier(buffer, p, 3, 7, 0));
+    parts[1]!.done(0, 100);
+    parts[2]!.done(0, 200);
+    expect(parts[0]!.finish(0, 50, 60, 5)).toEqual({ latest: 200, earliestNext: 60, quota: 7 });
+    expect(parts[0]!.finish(1, 700, 800, 1)).toEqual({ latest: 700, earliestNext: 800, quota: 7 });
+  });
+
+  it('apportions a batch by largest remainder, with at least one for each part with messages left', () => {
+    expect(apportion(1_000, [500_000, 500_000])).toEqual([500, 500]);
+    expect(apportion(7, [600, 600, 300])).toEqual([3, 3, 1]);
+    expect(apportion(7, [600, 600, 1])).toEqual([3, 3, 1]);
+    expect(apportion(7, [0, 600, 0])).toEqual([0, 7, 0]);
+    expect(apportion(3, [1_000, 1, 1])).toEqual([1, 1, 1]);
+    expect(apportion(5, [1, 1])).toEqual([3, 2]);
+    expect(apportion(2, [0, 0])).toEqual([0, 0]);
+    expect(apportion(Infinity, [3, 0])).toEqual([Infinity, Infinity]);
+    for (const [size, weights] of [[7, [5, 3, 9]], [1_000, [333, 333, 334, 1]], [3, [10, 1, 1]], [4, [1, 1, 1, 1]]] as const) {
+      const shares = apportion(size, weights);
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(size);
+      expect(shares.every((x) => x >= 1)).toBe(true);
+    }
+  });
+});
+
+describe('planCampaignParallel with leased batches', () => {
+  const rows = distinct(1_500);
+
+  for (const threads of [2, 3]) {
+    it(`with ${threads} threads: every limit holds, the batch size binds, and the plan is deterministic`, async () => {
+      const a = await planCampaignParallel(rows, { ...options, policy: smallBatches, threads });
+      const b = await planCampaignParallel(rows, { ...options, policy: smallBatches, threads });
+      expectValid(a, rows);
+      expect(a.rows.every((r) => r.kind === 'send')).toBe(true);
+      const report = checkLedger(a.policy, a.sends);
+      expect(report.peaks.find((p) => p.rule === 'campaign-batches')?.observed).toBe(7);
+      expect(b.rows).toEqual(a.rows);
+      // The runs are the batches of the whole plan: at least a gap apart, 7 sends at most.
+      for (const run of a.batches) expect(run.count).toBeLessThanOrEqual(7);
+      // Splitting each run's quota between parts costs little: within an hour of the in-thread plan.
+      const inThread = await planCampaign(rows, { ...options, policy: smallBatches });
+      expect(lastSend(a)).toBeLessThanOrEqual(lastSend(inThread) + 3_600_000);
+    });
+  }
+
+  it('splits an odd batch size into unequal quotas, and uses fewer parts than threads when the batch is smaller', async () => {
+    for (const size of [5, 2]) {
+      const policy = definePolicy('conservative', { limits: { 'campaign-batches': { size, gapMs: 10 * 60_000 } } });
+      const plan = await planCampaignParallel(rows.slice(0, 300), { ...options, policy, threads: 4 });
+      expectValid(plan, rows.slice(0, 300));
+      expect(checkLedger(plan.policy, plan.sends).peaks.find((p) => p.rule === 'campaign-batches')?.observed).toBe(size);
+    }
+  });
+
+  it('without a batch rule the parts never meet, and every limit still holds', async () => {
+    const policy = definePolicy('conservative', { limits: { 'campaign-batches': null } });
+    const plan = await planCampaignParallel(rows, { ...options, policy, threads: 2 });
+    expectValid(plan, rows);
+    expect(plan.rows.every((r) => r.kind === 'send')).toBe(true);
+  });
+
+  it('refuses past the deadline, as the in-thread plan does', async () => {
+    const deadline = start + 6 * 3_600_000;
+    const plan = await planCampaignParallel(rows, { ...options, policy: smallBatches, threads: 2, deadline });
+    const inThread = await planCampaign(rows, { ...options, policy: smallBatches, deadline });
+    expectValid(plan, rows);
+    const skipped = (p: CampaignPlan) => p.rows.filter((r) => r.kind === 'skip' && r.reason === 'deadline').length;
+    expect(skipped(plan)).toBeGreaterThan(0);
+    expect(plan.sends.every((s) => s.sendAt <= deadline)).toBe(true);
+    // Quotas split per part send a little less per run, never much less.
+    expect(Math.abs(skipped(plan) - skipped(inThread))).toBeLessThan(rows.length * 0.1);
+  });
+
+  it('fails with a PlanWorkerError, and does not hang, when a part throws while the other waits for it', async () => {
+    const workerFile = fileURLToPath(new URL('../fixtures/failing-plan-worker.mjs', import.meta.url));
+    const failure = await planCampaignParallel(rows, { ...options, policy: smallBatches, threads: 2, workerFile }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PlanWorkerError);
+    expect(failure).toMatchObject({ part: 1 });
+  });
+});
+
+describe('planCampaignParallel on random campaigns (fast-check, real worker threads)', () => {
+  const policyArb = fc.record({
+    size: fc.integer({ min: 1, max: 16 }),
+    gapMs: fc.integer({ min: 1, max: 90 }).map((m) => m * 60_000),
+    // Mostly fast numbers, so that the batches bind (and a part's runs meet the other parts').
+    perMinute: fc.oneof(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 100, max: 500 }), fc.integer({ min: 100, max: 500 })),
+    daily: fc.integer({ min: 1, max: 5 }),
+    batches: fc.integer({ min: 0, max: 4 }).map((k) => k !== 0),
+    quiet: fc.boolean(),
+    reach: fc.option(fc.integer({ min: 5, max: 60 }), { freq: 4 }),
+  });
+
+  function policyOf(p: { size: number; gapMs: number; perMinute: number; daily: number; batches: boolean; quiet: boolean; reach: number | null }): Policy {
+    return definePolicy('conservative', {
+      limits: {
+        'number-per-minute': { count: p.perMinute },
+        'recipient-daily': { count: p.daily },
+        'campaign-batches': p.batches ? { size: p.size, gapMs: p.gapMs } : null,
+      },
+      ...(p.quiet ? {} : { sendWindows: { 'quiet-hours': null } }),
+      ...(p.reach === null ? {} : { addLimits: [{ name: 'reach', kind: 'distinct' as const, scope: 'portfolio' as const, categories: ['authentication', 'utility', 'marketing'] as Category[], count: p.reach, windowMs: 86_400_000 }] }),
+    });
+  }
+
+  const campaignArb = fc.record({
+    policy: policyArb,
+    numbers: fc.integer({ min: 1, max: 5 }),
+    threads: fc.integer({ min: 2, max: 4 }),
+    // Recipient k of a small pool: repeats put one recipient in several parts (a shared daily cap).
+    recipients: fc.array(fc.record({ k: fc.integer({ min: 0, max: 400 }), zone: fc.constantFrom(...ZONES, 'UTC', 'America/St_Johns'), category: fc.constantFrom<Category>('marketing', 'utility', 'authentication') }), { minLength: 1, maxLength: 400 }),
+    repeats: fc.integer({ min: 0, max: 3 }).map((k) => k === 0),
+    deadlineHours: fc.option(fc.integer({ min: 1, max: 72 }), { freq: 3 }),
+  });
+
+  it('every row once, every limit held, and leased plans (no repeats, no shared limit) deterministic', async () => {
+    await fc.assert(
+      fc.asyncProperty(campaignArb, async (c) => {
+        const policy = policyOf(c.policy);
+        const rows: CampaignRecipient[] = c.recipients.map((r, i) => ({ id: `r${i}`, row: i + 1, to: `+4477009${String(c.repeats ? r.k : i).padStart(5, '0')}`, timeZone: r.zone, category: r.category }));
+        const o = { policy, numbers: ['n1', 'n2', 'n3', 'n4', 'n5'].slice(0, c.numbers), portfolio: 'p', campaign: 'c', start, threads: c.threads, ...(c.deadlineHours === null ? {} : { deadline: start + c.deadlineHours * 3_600_000 }) };
+        const plan = await planCampaignParallel(rows, o);
+        expectValid(plan, rows);
+        for (const r of plan.rows) if (r.kind === 'skip') expect(['deadline', 'wait-exceeds-max', 'never', 'capacity']).toContain(r.reason);
+        if (!c.repeats && c.policy.reach === null) {
+          const again = await planCampaignParallel(rows, o);
+          expect(again.rows).toEqual(plan.rows);
+        }
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 25) },
+    );
+  }, 120_000);
+});

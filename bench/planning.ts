@@ -37,6 +37,12 @@ export interface PlanningResult {
   /** Pool rows with several threads: planning time of the 1-thread pool row of the same size / this row's. */
   readonly speedupVsOneThread?: number;
   /**
+   * Pool rows: the planning time of each run, in ms, in run order (full mode: 3 runs of 1 and 2
+   * threads, alternated, so that a slow phase of the machine does not fall on one row only);
+   * `planningMs` is their median.
+   */
+  readonly planningRuns?: string;
+  /**
    * Pool rows with several threads: how much faster the same number of threads ran a pure CPU
    * loop than one, measured just before (the machine's own ceiling for the speedup: below
    * `threads` when other work shares the cores).
@@ -73,15 +79,15 @@ function screeningCost(start: Millis): number {
 /** The worker file beside this bundle (dist/bench/plan-worker.js), as tsup.config.ts builds it. */
 const WORKER_FILE = new URL('./plan-worker.js', import.meta.url);
 
-/** Plans once in-thread (`pool` false) or on a pool of `threads` workers. */
-export async function planOnce(recipients: number, start: Millis, pool = false, threads = 1): Promise<PlanningResult> {
+/** Plans once in-thread (`pool` false) or on a pool of `threads` workers; `check` false skips the verifier (a repeat). */
+export async function planOnce(recipients: number, start: Millis, pool = false, threads = 1, check = true): Promise<PlanningResult> {
   const policy = loadPolicy('conservative');
   const list = syntheticRecipients(recipients);
   const options = { policy, numbers: ['n1', 'n2', 'n3', 'n4'], portfolio: 'bench', campaign: 'bench', start, accountStartedAt: start - 90 * 86_400_000 };
   const began = performance.now();
   const plan = pool ? await planCampaignParallel(list, { ...options, threads, workerFile: WORKER_FILE }) : await planCampaign(list, options);
   const planningMs = performance.now() - began;
-  const report = checkLedger(plan.policy, plan.sends);
+  const report = check ? checkLedger(plan.policy, plan.sends) : { violations: [] };
   const wallMs = performance.now() - began;
   return {
     name: pool ? 'pool' : 'in-thread',
@@ -172,6 +178,12 @@ async function planFile(path: string, rows: number, start: Millis, threads: numb
   };
 }
 
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : Math.round(((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2);
+}
+
 /** Wall time of `threads` worker threads each running the same pure CPU loop. */
 async function cpuLoop(threads: number): Promise<number> {
   const code = 'let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) % 1000003; require("node:worker_threads").parentPort.postMessage(x);';
@@ -194,7 +206,8 @@ async function cpuCeiling(threads: number): Promise<number> {
 }
 
 /**
- * Full mode: 100k and 1M in-thread, then 1M on the pool with 1 and 2 threads (and the speedup),
+ * Full mode: 100k and 1M in-thread, then 1M on the pool with 1 and 2 threads, 3 runs of each
+ * alternated (their median, and the speedup),
  * screening a 200k-row CSV on 1 and 2 threads, and `sluice plan` on a 1M-row CSV with 1 and 2
  * threads. Quick mode: 10k in-thread and on the pool, 20k rows for the file rows. Peak RSS is
  * the process's high-water mark so far (rows run in this order, workers share the process),
@@ -206,10 +219,19 @@ export async function runPlanning(options: { quick: boolean; log?: (line: string
   const pooled = options.quick ? 10_000 : 1_000_000;
   const rows: PlanningResult[] = [];
   for (const n of sizes) rows.push(await planOnce(n, start));
-  const one = await planOnce(pooled, start, true, 1);
-  rows.push(one);
+  // 1 and 2 threads alternated, the verifier on the first run of each: this machine's speed
+  // drifts by tens of percent over a minute, which one run of each would put on one side only.
   const ceiling = await cpuCeiling(2);
-  const two = await planOnce(pooled, start, true, 2);
+  const pairs = options.quick ? 1 : 3;
+  const runs: PlanningResult[][] = [[], []];
+  for (let k = 0; k < pairs; k++) {
+    for (const [side, threads] of [[0, 1], [1, 2]] as const) runs[side]!.push(await planOnce(pooled, start, true, threads, k === 0));
+  }
+  const [one, two] = runs.map((list) => {
+    const times = list.map((r) => r.planningMs);
+    return { ...list[0]!, planningMs: median(times), planningRuns: times.map((t) => t.toLocaleString('en')).join(' · ') };
+  }) as [PlanningResult, PlanningResult];
+  rows.push(one);
   rows.push({ ...two, speedupVsOneThread: Number((one.planningMs / Math.max(1, two.planningMs)).toFixed(2)), cpuSpeedupCeiling: ceiling });
   // Screening a file (what `sluice plan` does before planning), on this thread and on 2 workers.
   const screenRows = options.quick ? 20_000 : 200_000;

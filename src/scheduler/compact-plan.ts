@@ -98,6 +98,8 @@ export interface BatchLease {
   readonly gapMs: number;
   /** The batch rule's id (its index in `policy.limits`), to which waits for a run are attributed. */
   readonly rule: number;
+  /** Per index in CATEGORY_ORDER: 1 when the batch rule counts the category (the others go outside the runs). */
+  readonly categories: Uint8Array;
 }
 
 /** Whether a rule's key (so a distinct rule's members) is per pair rather than per recipient. */
@@ -159,22 +161,29 @@ export function planCompact(store: MemoryStore, c: CompactCampaign, into: Compac
   const planner = new TimeOrderedPlanner({ classOf, queueOfClass: Int32Array.from(queueOfClass), queues: c.numbers.length, kinds: holdKinds(store.policy), start: c.start, notBefore: null });
   const { sendAt, refusal, rule } = into;
   const ahead = c.commitAheadMs;
-  const runs = lease === null ? null : new LeasedRuns(lease, c.start, n);
+  let countedMessages = 0;
+  if (lease !== null) for (let i = 0; i < n; i++) countedMessages += lease.categories[c.category[i] as number] as number;
+  // A part meets the others only when it offers a message the batch rule counts: one busy with
+  // others for a while (say, authentication that the rule leaves out) keeps them waiting, but
+  // never blocks (it never waits itself in between).
+  const runs = lease === null ? null : new LeasedRuns(lease, c.start, countedMessages);
   try {
     for (let i = planner.next(); i >= 0; i = planner.next()) {
       if (clock !== null) clock.advance(planner.at);
       let maxWait = ahead;
-      if (runs !== null) {
-        const wait = runs.before(planner.at);
+      // Messages the batch rule does not count go outside the runs.
+      const counted = runs !== null && runs.counts(c.category[i] as number);
+      if (counted) {
+        const wait = runs!.before(planner.at);
         if (wait > planner.at) {
-          planner.answer(i, wait, runs.rule);
+          planner.answer(i, wait, runs!.rule);
           continue;
         }
-        maxWait = runs.maxWait(planner.at, ahead);
+        maxWait = runs!.maxWait(planner.at, ahead);
       }
       const p = templates[classOf[i] as number]!;
       const r = owned === null ? store.admitBoundRaw(p, slots, members, i * stride, planner.at, maxWait) : store.admitOwnedRaw(p, slots, members, i * stride, planner.at, maxWait, owned[classOf[i] as number]!);
-      if (runs !== null && r !== RAW_WAIT) runs.decided(r);
+      if (runs !== null && r !== RAW_WAIT) runs.decided(r, counted);
       if (r >= 0) {
         sendAt[i] = r;
         refusal[i] = 0;
@@ -206,7 +215,7 @@ class LeasedRuns {
   #run = 0;
   #quota: number;
   #count = 0;
-  /** Messages of the part not yet sent or refused. */
+  /** Messages of the part the batch rule counts, not yet sent or refused. */
   #left: number;
   /** The part's latest send in the current run. */
   #latest = -Infinity;
@@ -247,8 +256,14 @@ class LeasedRuns {
     return room < ahead ? room : ahead;
   }
 
-  /** A message was sent at `r` (≥ 0) or refused (a negative code other than the wait). */
-  decided(r: number): void {
+  /** Whether the batch rule counts messages of this category (index in CATEGORY_ORDER). */
+  counts(category: number): boolean {
+    return this.#lease.categories[category] === 1;
+  }
+
+  /** A message was sent at `r` (≥ 0) or refused (a negative code other than the wait); `counted`: in the batch runs. */
+  decided(r: number, counted: boolean): void {
+    if (!counted) return;
     this.#left--;
     if (r < 0) return;
     this.#count++;

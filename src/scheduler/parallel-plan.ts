@@ -96,9 +96,15 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
     // Polling at the barrier pays only while every part (and the idle main thread) has a core.
     const spinMs = parts < availableParallelism() + 1 ? 2 : 0;
     const size = batch.size;
-    const quotas = apportion(size, counts);
+    // The first run's quotas by the messages the batch rule counts in each part.
+    const counted = new Int32Array(parts);
+    for (let i = 0; i < n; i++) {
+      const p = (columns.number[i] as number) % parts;
+      counted[p] = (counted[p] as number) + (batch.categories[columns.category[i] as number] as number);
+    }
+    const quotas = apportion(size, counted);
     tasks = positions.map((pos, p) => {
-      const lease = { policy: prepared.policy, barrier, size, quota: quotas[p] as number, gapMs, rule, spinMs, recipients: ids.recipients[p] as number, pairs: ids.pairs[p] as number };
+      const lease = { policy: prepared.policy, barrier, size, quota: quotas[p] as number, gapMs, rule, categories: batch.categories, spinMs, recipients: ids.recipients[p] as number, pairs: ids.pairs[p] as number };
       return packTask({ handle: null, lease }, { ...sync, part: p }, columns, pos, partNumbers[p]!, numberMap, ids);
     });
   } else {
@@ -172,23 +178,25 @@ function recipientsInOnePart(recipient: Int32Array, number: Uint16Array, parts: 
 /**
  * The batch rule, when it is the only limit the parts would share: every other limit is kept
  * per sending number or pair (one part's), per recipient when each recipient is in one part, or
- * per API key (campaign messages carry none, so it never applies). Null when there is no batch
- * rule, several, or another shared limit (a portfolio's messaging limit, say): those plans share
- * the store. Without a batch rule (and nothing else shared), an endless batch: the parts never
- * meet.
+ * per API key (campaign messages carry none, so it never applies). Null when there are several
+ * batch rules or another shared limit (a portfolio's messaging limit, say): those plans share the
+ * store. Without a batch rule (and nothing else shared), an endless batch: the parts never meet.
+ * `categories`: per index in CATEGORY_ORDER, 1 when the batch rule counts that category.
  */
-function leasableBatch(policy: Policy, ownsRecipients: boolean): { readonly rule: number; readonly size: number; readonly gapMs: number } | null {
-  let found: { rule: number; size: number; gapMs: number } | null = null;
+function leasableBatch(policy: Policy, ownsRecipients: boolean): { readonly rule: number; readonly size: number; readonly gapMs: number; readonly categories: Uint8Array } | null {
+  let found: { rule: number; size: number; gapMs: number; categories: Uint8Array } | null = null;
   for (const [r, rule] of policy.limits.entries()) {
     if (rule.kind === 'batch' && (rule.scope === 'campaign' || rule.scope === 'portfolio')) {
       if (found !== null) return null;
-      found = { rule: r, size: (rule as BatchRule).size, gapMs: (rule as BatchRule).gapMs };
+      const counted = rule.categories;
+      const categories = Uint8Array.from(CATEGORY_ORDER, (c) => (counted === undefined || counted.includes(c) ? 1 : 0));
+      found = { rule: r, size: (rule as BatchRule).size, gapMs: (rule as BatchRule).gapMs, categories };
     } else if (!(rule.scope === 'number' || rule.scope === 'pair' || rule.scope === 'apiKey' || (rule.scope === 'recipient' && ownsRecipients))) {
       return null;
     }
   }
   // Nothing shared at all: one run that never ends.
-  return found ?? { rule: -1, size: Infinity, gapMs: Infinity };
+  return found ?? { rule: -1, size: Infinity, gapMs: Infinity, categories: new Uint8Array(CATEGORY_ORDER.length) };
 }
 
 /**

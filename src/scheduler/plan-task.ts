@@ -14,6 +14,8 @@ export interface LeaseTask {
   readonly quota: number;
   readonly gapMs: number;
   readonly rule: number;
+  /** Per index in CATEGORY_ORDER: 1 when the batch rule counts the category. */
+  readonly categories: Uint8Array;
   /** How long a part polls at the barrier before it sleeps (see RunBarrier). */
   readonly spinMs: number;
   /** Distinct recipients and pairs of the part: its columns number them from 0. */

@@ -29,7 +29,7 @@ export function plan(task: PlanTask): unknown {
       barrier.done(0, -Infinity); // planCompact signs off itself, even when it throws
       throw err;
     }
-    planCompact(store, own, outcomeViews(buffer, n), null, 'none', { barrier, quota: lease.quota, gapMs: lease.gapMs, rule: lease.rule });
+    planCompact(store, own, outcomeViews(buffer, n), null, 'none', { barrier, quota: lease.quota, gapMs: lease.gapMs, rule: lease.rule, categories: lease.categories });
     return move(buffer);
   }
   const store = MemoryStore.attach(task.handle as NonNullable<PlanTask['handle']>);

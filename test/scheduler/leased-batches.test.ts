@@ -113,6 +113,17 @@ describe('planCampaignParallel with leased batches', () => {
     expect(plan.rows.every((r) => r.kind === 'send')).toBe(true);
   });
 
+  it('keeps what the batch rule does not count out of the runs (a rule for marketing only)', async () => {
+    const policy = definePolicy('conservative', { limits: { 'campaign-batches': { size: 7, gapMs: 15 * 60_000, categories: ['marketing'] } } });
+    const plan = await planCampaignParallel(rows, { ...options, policy, threads: 2 });
+    expectValid(plan, rows);
+    expect(checkLedger(plan.policy, plan.sends).peaks.find((p) => p.rule === 'campaign-batches')?.observed).toBe(7);
+    // Authentication is neither batched nor held by quiet hours: it all goes within the first minutes.
+    const auth = plan.sends.filter((s) => s.category === 'authentication');
+    expect(auth.length).toBe(rows.filter((r) => r.category === 'authentication').length);
+    expect(Math.max(...auth.map((s) => s.sendAt))).toBeLessThan(start + 30 * 60_000);
+  });
+
   it('refuses past the deadline, as the in-thread plan does', async () => {
     const deadline = start + 6 * 3_600_000;
     const plan = await planCampaignParallel(rows, { ...options, policy: smallBatches, threads: 2, deadline });
@@ -141,16 +152,18 @@ describe('planCampaignParallel on random campaigns (fast-check, real worker thre
     perMinute: fc.oneof(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 100, max: 500 }), fc.integer({ min: 100, max: 500 })),
     daily: fc.integer({ min: 1, max: 5 }),
     batches: fc.integer({ min: 0, max: 4 }).map((k) => k !== 0),
+    // Some batch rules count only some categories; the others go outside the runs.
+    batchCategories: fc.constantFrom<readonly Category[] | null>(null, null, ['marketing'], ['marketing', 'utility']),
     quiet: fc.boolean(),
     reach: fc.option(fc.integer({ min: 5, max: 60 }), { freq: 4 }),
   });
 
-  function policyOf(p: { size: number; gapMs: number; perMinute: number; daily: number; batches: boolean; quiet: boolean; reach: number | null }): Policy {
+  function policyOf(p: { size: number; gapMs: number; perMinute: number; daily: number; batches: boolean; batchCategories: readonly Category[] | null; quiet: boolean; reach: number | null }): Policy {
     return definePolicy('conservative', {
       limits: {
         'number-per-minute': { count: p.perMinute },
         'recipient-daily': { count: p.daily },
-        'campaign-batches': p.batches ? { size: p.size, gapMs: p.gapMs } : null,
+        'campaign-batches': p.batches ? { size: p.size, gapMs: p.gapMs, ...(p.batchCategories === null ? {} : { categories: [...p.batchCategories] }) } : null,
       },
       ...(p.quiet ? {} : { sendWindows: { 'quiet-hours': null } }),
       ...(p.reach === null ? {} : { addLimits: [{ name: 'reach', kind: 'distinct' as const, scope: 'portfolio' as const, categories: ['authentication', 'utility', 'marketing'] as Category[], count: p.reach, windowMs: 86_400_000 }] }),

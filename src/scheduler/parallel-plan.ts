@@ -25,17 +25,20 @@ export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
 
 /**
  * `planCampaign` on a Piscina pool of worker threads. The sending numbers are split between the
- * workers; each worker plans the messages of its numbers in simulated time order against one
- * embedded store in shared memory, so every limit is exact whatever the number of threads:
- * per-number and per-pair limits live in one worker, so do per-recipient limits (daily caps)
- * when no recipient is messaged from numbers of two workers, and everything shared (the
- * campaign's batches, portfolio limits such as the messaging limit, recipients reached from two
- * workers) is decided under the store's portfolio lock. Message columns go to the workers and
- * send instants come back as transferred typed arrays.
+ * workers (number k to part k mod parts); each worker plans the messages of its numbers in
+ * simulated time order, and every limit is exact whatever the number of threads. Per-number and
+ * per-pair limits live in one worker, so do per-recipient limits (daily caps) when no recipient
+ * is messaged from numbers of two workers. What the workers share is handled in one of two ways:
+ * - leased batches, when the campaign's batch rule is all they share (see `leasableBatch`): each
+ *   worker plans on a store of its own and the workers agree on each batch run (RunBarrier). The
+ *   plan is deterministic for a given thread count, but not the one-thread plan;
+ * - a shared store otherwise (a portfolio's messaging limit, recipients reached from two
+ *   workers): one embedded store in shared memory, the shared limits decided under its portfolio
+ *   lock and the workers kept close in simulated time (PartClock). Which worker takes a contended
+ *   slot of a shared limit depends on thread timing, so two runs may differ.
+ * Message columns go to the workers and send instants come back as transferred typed arrays.
  *
- * With one thread the plan is deterministic (and equals `planCampaign`'s). With more, the
- * limits still hold for every send, but which worker takes a contended slot of a shared limit
- * depends on thread timing, so two runs may differ.
+ * With one thread the plan is deterministic and equals `planCampaign`'s.
  *
  * A worker that throws (say, a store capacity exhausted) fails the whole plan with a
  * PlanWorkerError carrying its error as `cause`; the pool is shut down either way.

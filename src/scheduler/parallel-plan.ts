@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { PlanWorkerError } from '../errors.js';
-import { assemblePlan, campaignStore, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient } from './campaign.js';
+import { assemblePlan, campaignStore, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient, type PreparedCampaign } from './campaign.js';
 import type { MemoryStore } from '../store/memory/memory-store.js';
 import type { BatchRule, Policy } from '../core/types.js';
 import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
@@ -49,6 +49,20 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
     throw new RangeError(`Expected \`threads\` to be an integer from 1 to 256, got ${String(threads)}`);
   }
   const filename = workerScriptPath(o.workerFile, 'plan-worker.js', 'planning');
+  // The workers start (a thread and its modules each) while this thread lays the campaign out.
+  const size = Math.max(1, Math.min(threads, o.numbers.length));
+  const pool = new Piscina({ filename, minThreads: size, maxThreads: size, idleTimeout: 1_000, atomics: 'disabled', execArgv: workerExecArgv() });
+  let planned: { readonly prepared: PreparedCampaign; readonly outcome: CompactOutcome };
+  try {
+    planned = await planOnPool(pool, recipients, o, threads);
+  } finally {
+    await pool.destroy();
+  }
+  return assemblePlan(recipients, o, planned.prepared, planned.outcome);
+}
+
+/** The campaign laid out, split into parts and planned on `pool` (at least as many threads as parts). */
+async function planOnPool(pool: Piscina, recipients: readonly CampaignRecipient[], o: ParallelPlanOptions, threads: number): Promise<{ prepared: PreparedCampaign; outcome: CompactOutcome }> {
   const prepared = prepareCampaign(recipients, o);
   const columns = prepared.columns;
   const n = columns.to.length;
@@ -118,25 +132,18 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
     // it is ahead by is at most how late the slowest part's next sends can slip.
     tasks = positions.map((pos, p) => packTask({ handle: store.handle, lease: null }, { ...sync, part: p }, compact, pos, partNumbers[p]!, numberMap));
   }
-  const pool = new Piscina({ filename, minThreads: parts, maxThreads: parts, idleTimeout: 1_000, atomics: 'disabled', execArgv: workerExecArgv() });
-  let outcomes: ArrayBuffer[];
-  try {
-    outcomes = await Promise.all(
-      tasks.map(async (task, p) => {
-        try {
-          return (await pool.run(task, { name: 'plan', transferList: [task.columns] })) as ArrayBuffer;
-        } catch (cause) {
-          throw new PlanWorkerError(p, { cause });
-        }
-      }),
-    );
-  } finally {
-    await pool.destroy();
-  }
-
+  const outcomes = await Promise.all(
+    tasks.map(async (task, p) => {
+      try {
+        return (await pool.run(task, { name: 'plan', transferList: [task.columns] })) as ArrayBuffer;
+      } catch (cause) {
+        throw new PlanWorkerError(p, { cause });
+      }
+    }),
+  );
   const outcome = outcomeViews(outcomeBuffer(n), n);
   positions.forEach((pos, p) => merge(outcome, outcomeViews(outcomes[p]!, pos.length), pos));
-  return assemblePlan(recipients, o, prepared, outcome);
+  return { prepared, outcome };
 }
 
 /** Keys left unused between two parts' numbers: 16 words of 4 or 8 bytes span at least one 64-byte cache line. */

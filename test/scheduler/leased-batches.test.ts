@@ -178,6 +178,7 @@ describe('planCampaignParallel on random campaigns (fast-check, real worker thre
     recipients: fc.array(fc.record({ k: fc.integer({ min: 0, max: 400 }), zone: fc.constantFrom(...ZONES, 'UTC', 'America/St_Johns'), category: fc.constantFrom<Category>('marketing', 'utility', 'authentication') }), { minLength: 1, maxLength: 400 }),
     repeats: fc.integer({ min: 0, max: 3 }).map((k) => k === 0),
     deadlineHours: fc.option(fc.integer({ min: 1, max: 72 }), { freq: 3 }),
+    commitAheadMs: fc.constantFrom<number | null>(null, null, 1_000, 600_000),
   });
 
   it('every row once, every limit held, and leased plans (no repeats, no shared limit) deterministic', async () => {
@@ -185,7 +186,7 @@ describe('planCampaignParallel on random campaigns (fast-check, real worker thre
       fc.asyncProperty(campaignArb, async (c) => {
         const policy = policyOf(c.policy);
         const rows: CampaignRecipient[] = c.recipients.map((r, i) => ({ id: `r${i}`, row: i + 1, to: `+4477009${String(c.repeats ? r.k : i).padStart(5, '0')}`, timeZone: r.zone, category: r.category }));
-        const o = { policy, numbers: ['n1', 'n2', 'n3', 'n4', 'n5'].slice(0, c.numbers), portfolio: 'p', campaign: 'c', start, threads: c.threads, ...(c.deadlineHours === null ? {} : { deadline: start + c.deadlineHours * 3_600_000 }) };
+        const o = { policy, numbers: ['n1', 'n2', 'n3', 'n4', 'n5'].slice(0, c.numbers), portfolio: 'p', campaign: 'c', start, threads: c.threads, ...(c.deadlineHours === null ? {} : { deadline: start + c.deadlineHours * 3_600_000 }), ...(c.commitAheadMs === null ? {} : { commitAheadMs: c.commitAheadMs }) };
         const plan = await planCampaignParallel(rows, o);
         expectValid(plan, rows);
         for (const r of plan.rows) if (r.kind === 'skip') expect(['deadline', 'wait-exceeds-max', 'never', 'capacity']).toContain(r.reason);

@@ -34,6 +34,7 @@ commands
          --policy P            preset name (conservative, cloud-api) or policy file
          --schedule FILE       the schedule, one JSON object per line
          --max-violations N    violations to list (default 20)
+         --deadline ISO        also check that nothing is sent after it (as planned with --deadline)
          --json                machine-readable report
   bench  run the benchmark suites; write a JSON results file and an HTML report; CI verdict
          --quick               CI mode: the default suites in under 3 minutes
@@ -108,8 +109,9 @@ async function main(argv: readonly string[]): Promise<number> {
       flags.delete('schedule');
       if (policy === undefined || schedule === undefined) throw new UsageError('verify needs --policy and --schedule');
       const maxViolations = intFlag(flags, 'max-violations', 20, 0, 1_000_000);
+      const deadline = optionalInstant(flags, 'deadline');
       rejectUnknown(flags);
-      return runVerify({ policy, schedule, maxViolations, json }, (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`));
+      return runVerify({ policy, schedule, maxViolations, json, ...(deadline !== undefined ? { deadline } : {}) }, (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`));
     }
     default:
       throw new UsageError(`unknown command '${command}'`);

@@ -89,8 +89,11 @@ export async function runPlan(a: PlanArgs, err: (s: string) => void, tty: boolea
     await writeLines(a.out, scheduleLines(order, early, plan.rows, a));
 
     const report = checkLedger(plan.policy, plan.sends);
-    summary(err, order.length, plan, [...early.values()], planningMs, report.violations.length);
-    return report.ok ? 0 : 1;
+    // The deadline is the campaign's, not a limit the checker knows: checked here.
+    const deadline = a.deadline;
+    const late = deadline === undefined ? 0 : plan.sends.reduce((n, s) => n + (s.sendAt > deadline ? 1 : 0), 0);
+    summary(err, order.length, plan, [...early.values()], planningMs, report.violations.length + late);
+    return report.ok && late === 0 ? 0 : 1;
   } finally {
     client?.disconnect();
   }

@@ -1,5 +1,5 @@
 /**
- * `sluice verify --policy P --schedule FILE [--json] [--max-violations N]`: checks a planned
+ * `sluice verify --policy P --schedule FILE [--json] [--max-violations N] [--deadline ISO]`: checks a planned
  * schedule (see `schedule-format.ts`) against a policy with the independent checker.
  *
  * Independence: this file reads the policy and the schedule and hands the sends to
@@ -8,7 +8,8 @@
  * Beyond the checker's limits, send windows and duplicate ids, the schedule itself is checked:
  * - every skip reason is one of `SKIP_REASONS`;
  * - no id is both sent and skipped, except with reason `duplicate`: a repeated input row is
- *   skipped under the id of the row that was planned, so that pair is expected.
+ *   skipped under the id of the row that was planned, so that pair is expected;
+ * - with a deadline, no send after it.
  *
  * Exit codes: 0 clean, 1 at least one violation, 2 bad arguments or unreadable/invalid input.
  * Output never holds a full phone number: the checker masks the numbers in its keys, and every
@@ -32,16 +33,18 @@ export interface VerifyArgs {
   readonly maxViolations?: number;
   /** Machine-readable output (`--json`). */
   readonly json?: boolean;
+  /** The campaign's deadline (`--deadline`): no send may be after it. */
+  readonly deadline?: Millis;
 }
 
 export const DEFAULT_MAX_VIOLATIONS = 20;
 
 /** Problems of the schedule itself rather than of a limit. */
-export type ScheduleViolationKind = 'unknown-skip-reason' | 'sent-and-skipped';
+export type ScheduleViolationKind = 'unknown-skip-reason' | 'sent-and-skipped' | 'after-deadline';
 
 export interface VerifyViolation {
   readonly kind: ViolationKind | ScheduleViolationKind;
-  /** Policy rule name; `duplicate-id`, `skip-reasons` or `sent-and-skipped` for the schedule checks. */
+  /** Policy rule name; `duplicate-id`, `skip-reasons`, `sent-and-skipped` or `deadline` for the schedule checks. */
   readonly rule: string;
   /** The counted key, masked (`acme/+491••••••••••`); the id for the schedule checks. */
   readonly key: string;
@@ -126,7 +129,7 @@ export function runVerify(args: VerifyArgs, out: (s: string) => void, err: (s: s
     throw e;
   }
 
-  const report = verifySchedule(policy, schedule, { maxViolations });
+  const report = verifySchedule(policy, schedule, { maxViolations, ...(args.deadline !== undefined ? { deadline: args.deadline } : {}) });
   const lines = args.json === true ? [JSON.stringify(toJson(report, args), null, 2)] : formatReport(report, args);
   for (const line of lines) out(line);
   return report.ok ? 0 : 1;
@@ -141,11 +144,13 @@ function isCap(n: number): boolean {
 
 /**
  * The checks of `sluice verify` on a parsed schedule, without IO. `maxViolations` caps the list
- * (default 20), never the verdict.
+ * (default 20), never the verdict; with `deadline`, a send after it is a violation.
  */
-export function verifySchedule(policy: Policy, schedule: Schedule, options: { readonly maxViolations?: number } = {}): VerifyReport {
+export function verifySchedule(policy: Policy, schedule: Schedule, options: { readonly maxViolations?: number; readonly deadline?: Millis } = {}): VerifyReport {
   const cap = options.maxViolations ?? DEFAULT_MAX_VIOLATIONS;
   if (!isCap(cap)) throw new ValidationError('options.maxViolations', `an integer from 0 to ${MAX_CAP}`, cap);
+  const deadline = options.deadline;
+  if (deadline !== undefined && !Number.isSafeInteger(deadline)) throw new ValidationError('options.deadline', 'an integer instant in ms', deadline);
   const { sends, sendLines, skipped } = schedule;
 
   // Schedule checks, counted in full; only the first `cap` are kept.
@@ -189,6 +194,23 @@ export function verifySchedule(policy: Policy, schedule: Schedule, options: { re
     }
   }
 
+  let late = 0;
+  if (deadline !== undefined) {
+    sends.forEach((e, i) => {
+      if (e.sendAt <= deadline) return;
+      late++;
+      keep({
+        kind: 'after-deadline',
+        rule: 'deadline',
+        key: maskDigits(e.id),
+        at: e.sendAt,
+        detail: `sent at ${new Date(e.sendAt).toISOString()}, ${e.sendAt - deadline} ms after the deadline ${new Date(deadline).toISOString()}`,
+        ids: [maskDigits(e.id)],
+        lines: [sendLines[i] ?? 0],
+      });
+    });
+  }
+
   // One more than the cap tells whether the list is complete, without keeping every violation
   // of a badly broken schedule in memory.
   const check = checkLedger(policy, sends, { maxViolations: cap + 1 });
@@ -203,7 +225,7 @@ export function verifySchedule(policy: Policy, schedule: Schedule, options: { re
     ids: v.ids.map(maskDigits),
     lines: [...new Set(v.ids.flatMap((id) => linesOf.get(id) ?? []))].sort((a, b) => a - b),
   }));
-  const violationCount = unknownReasons + sentAndSkipped + check.violations.length;
+  const violationCount = unknownReasons + sentAndSkipped + late + check.violations.length;
 
   const ruleStatus = new RuleStatus(policy, sends, check.violations, checkerExact);
   const rules: RuleSummary[] = [];
@@ -249,6 +271,7 @@ export function verifySchedule(policy: Policy, schedule: Schedule, options: { re
   rules.push(scheduleCheck('duplicate-id', sends.length, sentIndex.size === sends.length));
   rules.push(scheduleCheck('skip-reasons', skipped.length, unknownReasons === 0));
   rules.push(scheduleCheck('sent-and-skipped', skipped.length, sentAndSkipped === 0));
+  if (deadline !== undefined) rules.push(scheduleCheck('deadline', sends.length, late === 0));
 
   let first: Millis | null = null;
   let last: Millis | null = null;
@@ -268,7 +291,7 @@ export function verifySchedule(policy: Policy, schedule: Schedule, options: { re
     rules,
     violationCount,
     violationCountExact: checkerExact,
-    violations: [...own, ...limitViolations].slice(0, cap),
+    violations: [...own.sort((a, b) => (a.lines[0] ?? 0) - (b.lines[0] ?? 0)), ...limitViolations].slice(0, cap),
   };
 }
 

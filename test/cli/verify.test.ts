@@ -434,6 +434,29 @@ describe('sluice verify: catches each kind of broken schedule', () => {
     expect(failed(report)).toEqual(['duplicate-id']);
   });
 
+  it('with --deadline: a send after the deadline (and none at the deadline itself)', () => {
+    const rows = [send('d1'), send('d2', { to: phone(2), sendAt: at(HOUR - MINUTE) }), send('d3', { to: phone(3), sendAt: at(HOUR + 1) })];
+    const deadline = T0 + HOUR;
+    const { code, report } = verifyJson('conservative', rows, { deadline });
+    expect(code).toBe(1);
+    expect(report.violations).toEqual([
+      {
+        kind: 'after-deadline',
+        rule: 'deadline',
+        key: 'd3',
+        at: at(HOUR + 1),
+        detail: `sent at ${at(HOUR + 1)}, 1 ms after the deadline ${at(HOUR)}`,
+        ids: ['d3'],
+        lines: [3],
+      },
+    ]);
+    expect(failed(report)).toEqual(['deadline']);
+    // Without the option the deadline is not known, and nothing else is wrong.
+    expect(verify('conservative', rows).code).toBe(0);
+    expect(verify('conservative', rows.slice(0, 2), { deadline }).code).toBe(0);
+    expect(verify('conservative', [send('d1', { sendAt: at(HOUR) })], { deadline }).code).toBe(0);
+  });
+
   it('an id both sent and skipped (unless skipped as a duplicate row)', () => {
     const rows = [send('x1'), { id: 'x1', row: 2, skipped: 'suppressed' }];
     const { code, report } = verifyJson('conservative', rows);

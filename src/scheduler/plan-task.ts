@@ -1,6 +1,5 @@
-import type { Millis } from '../core/types.js';
+import type { Millis, Policy } from '../core/types.js';
 import type { MemoryStoreHandle } from '../store/memory/layout.js';
-import type { Policy } from '../core/types.js';
 import type { CompactCampaign } from './compact-plan.js';
 
 /** A part's share of the batch rule when parts share nothing else (see BatchLease). */

@@ -1,7 +1,7 @@
 import type { Category, Message, Millis } from '../core/types.js';
 import { RAW_WAIT, type MemoryStore, type PreparedMessage } from '../store/memory/memory-store.js';
 import type { PartClock } from './part-clock.js';
-import type { RunBarrier } from './run-barrier.js';
+import type { RunBarrier, RunOpening } from './run-barrier.js';
 import { holdKinds, TimeOrderedPlanner } from './time-ordered-planner.js';
 
 /** Categories by their index in `CompactCampaign.category`, in priority order. */
@@ -213,46 +213,40 @@ class LeasedRuns {
   readonly rule: number;
   readonly #lease: BatchLease;
   #run = 0;
-  #quota: number;
+  #current: RunOpening;
   #count = 0;
   /** Messages of the part the batch rule counts, not yet sent or refused. */
   #left: number;
   /** The part's latest send in the current run. */
   #latest = -Infinity;
-  /** No send of the current run before this: the previous run's latest send plus the gap. */
-  #opens: number;
 
   constructor(lease: BatchLease, start: Millis, messages: number) {
     this.#lease = lease;
     this.rule = lease.rule;
-    this.#opens = start;
-    this.#quota = lease.quota;
+    this.#current = { opens: start, closes: Infinity, quota: lease.quota };
     this.#left = messages;
   }
 
   /**
    * Before offering at `at`: finishes the current run while the offer would not belong to it
-   * (quota spent, or no send of the part within a gap before `at`), then returns the instant
-   * the offer must wait for (at most `at`: it may go now).
+   * (quota spent, the run closed, or no send of the part within a gap before `at`), then returns
+   * the instant the offer must wait for (at most `at`: it may go now).
    */
   before(at: number): number {
     const { gapMs, barrier } = this.#lease;
-    while (this.#count >= this.#quota || at >= this.#last() + gapMs) {
-      const end = barrier.finish(this.#run, this.#latest, at, this.#left);
+    while (this.#count >= this.#current.quota || at > this.#current.closes || at >= this.#last() + gapMs) {
+      this.#current = barrier.finish(this.#run, this.#current, this.#latest, at, this.#left, this.#needed(at));
       this.#run++;
-      this.#quota = end.quota;
       this.#count = 0;
       this.#latest = -Infinity;
-      // After a run nobody sent in, the next opens where the earliest part was: every part was
-      // at least a gap past the run's opening, so the runs keep moving forward.
-      this.#opens = end.latest === -Infinity ? Math.max(this.#opens, end.earliestNext) : end.latest + gapMs;
     }
-    return this.#opens;
+    return this.#current.opens;
   }
 
-  /** The longest wait an offer at `at` may take and stay in the current run (a send at or beyond a gap would start the next). */
+  /** The longest wait an offer at `at` may take and stay in the current run (not past its close, nor a gap past the part's last send). */
   maxWait(at: number, ahead: number): number {
-    const room = this.#last() + this.#lease.gapMs - 1 - at;
+    const gapRoom = this.#last() + this.#lease.gapMs - 1 - at;
+    const room = Math.min(gapRoom, this.#current.closes - at);
     return room < ahead ? room : ahead;
   }
 
@@ -271,12 +265,24 @@ class LeasedRuns {
   }
 
   done(): void {
-    this.#lease.barrier.done(this.#run, this.#latest);
+    this.#lease.barrier.done(this.#run, this.#current.opens, this.#latest);
+  }
+
+  /**
+   * The span of the current run this part needed, finishing it with an offer at `at`: to spend
+   * its quota; more than the run had, when the close cut it short (it would have sent again
+   * within a gap of its last send); -1 when it ran out of messages to send in the run.
+   */
+  #needed(at: number): number {
+    const { opens, closes } = this.#current;
+    if (this.#count > 0 && this.#count >= this.#current.quota) return this.#latest - opens;
+    if (at > closes && at < this.#last() + this.#lease.gapMs) return Math.max(at - opens, 1.5 * (closes - opens));
+    return -1;
   }
 
   /** The part's latest send in the run, or the run's opening before its first send. */
   #last(): number {
-    return this.#count > 0 ? this.#latest : this.#opens;
+    return this.#count > 0 ? this.#latest : this.#current.opens;
   }
 }
 

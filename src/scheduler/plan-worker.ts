@@ -19,14 +19,14 @@ export function plan(task: PlanTask): unknown {
   const lease = task.lease;
   if (lease !== null) {
     // Nothing but the batch runs is shared: a private store, no lock, no lockstep.
-    const barrier = new RunBarrier(lease.barrier, task.part, task.parts, lease.size, lease.spinMs);
+    const barrier = new RunBarrier(lease.barrier, task.part, task.parts, lease.size, lease.gapMs, lease.spinMs);
     let store: MemoryStore;
     let own: typeof part;
     try {
       store = campaignStore(lease.policy, n, task, task.commitAheadMs);
       own = { ...part, ...reserveCampaignKeys(store, lease.recipients, lease.pairs) };
     } catch (err) {
-      barrier.done(0, -Infinity); // planCompact signs off itself, even when it throws
+      barrier.done(0, task.start, -Infinity); // planCompact signs off itself, even when it throws
       throw err;
     }
     planCompact(store, own, outcomeViews(buffer, n), null, 'none', { barrier, quota: lease.quota, gapMs: lease.gapMs, rule: lease.rule, categories: lease.categories });

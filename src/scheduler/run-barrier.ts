@@ -2,34 +2,99 @@
  * The batch runs of a parallel plan whose parts share nothing but the campaign's batch rule
  * (leased batches, see `planCampaignParallel`).
  *
- * Runs are numbered 0, 1, 2, … and every part sends in the same run at the same time: each part
- * sends at most its quota of a run, and a part finishes a run when its quota is spent or when it
- * would not send again within the batch gap (a natural gap). The quotas of a run share out the
- * batch size in proportion to what each part has left to plan (`apportion`), so a part with
- * more messages, or with fewer refused, gets more of each run. Run r + 1 starts once every part
- * has finished run r, at the run's latest send plus the gap, so a run of the whole plan holds at
- * most the sum of the quotas (the batch size) and runs are at least a gap apart, whatever the
- * parts do inside a run. A part that finished waits here, in real time, for the others.
+ * Runs are numbered 0, 1, 2, … and every part sends in the same run over the same span of
+ * simulated time: run k opens at `opens` and takes no send after `closes`; each part sends at
+ * most its quota of it (the quotas share out the batch size, `apportion`), and run k + 1 opens
+ * at least a gap after run k closes. So a run of the whole plan holds at most the batch size and
+ * runs are a gap apart, whatever the parts do inside a run, with no part waiting for another at
+ * the end of each run.
  *
- * Layout: Int32 words [generation, waiters, finished runs per part, run a done part was in per
- * part], then Float64 per run parity and part: the part's latest send in the run (-Infinity
- * when it sent none), the instant it was at when it finished (+Infinity once done) and how many
- * of its messages were still undecided (0 once done). Two
- * parities suffice: a part cannot finish run r + 2 before every part has left run r's barrier.
+ * What must hold: every part computes the same openings, closes and quotas, from what all parts
+ * reported of an earlier run (`schedule`). Run 0 has no close: it ends, as a run of the one-thread
+ * plan does, when its quota is spent or at a natural gap, and run 1 opens a gap after its latest
+ * send over all parts (every part waits for the others once, there). Later runs close a measured
+ * span after they open: LAG runs earlier, the run's latest send came this long after its
+ * opening; the close leaves an eighth more and a second. A part says what span it needed: the
+ * time to spend its quota, or, when the close cut it short (it had quota left and would have sent
+ * again within a gap), half as much again as it had; a part that ran out of messages says
+ * nothing, so a run that ended early for want of messages leaves the span as it was. Run k + 1 opens at run k's close plus the gap, or
+ * later when every part was past that instant when it finished run k + 1 − LAG (after a night of
+ * quiet hours, say), and its quotas share the batch size by the messages each part had left then.
+ * A part waits only when another is LAG runs behind.
+ *
+ * Layout: Int32 words [generation, waiters, reported runs per part (DONE once done), run a done
+ * part was in per part], then Float64 per slot (run mod SLOTS) and part: the part's latest send
+ * in the run (-Infinity when it sent none), the instant it was at when it finished the run
+ * (+Infinity once done), how many of its messages the rule counts were still undecided (0 once
+ * done), the run's opening and the span it needed. SLOTS runs suffice: a part reports run k only after every part
+ * reported run k − LAG, and reads of a run end before the reader reports LAG runs more. The
+ * fifth value is the span the part needed (-1: it ran out of messages).
  */
 const GENERATION = 0;
 const WAITERS = 1;
-const FINISHED = 2;
+const REPORTED = 2;
 const DONE = 0x7fffffff;
 
-/** What every part agrees on when a run ends. */
-export interface RunEnd {
-  /** The latest send of the run over all parts (-Infinity: nobody sent). */
+/** How many runs a part may be ahead of the slowest before it waits. */
+export const LAG = 4;
+const SLOTS = 2 * LAG + 2;
+/** Float64 values per part and slot: latest send, instant at finish, messages left, the run's opening, the span it needed. */
+const VALUES = 5;
+
+/** A run as every part sees it. */
+export interface RunOpening {
+  /** No send of the run before this instant. */
+  readonly opens: number;
+  /** No send of the run after this instant (Infinity: the run ends at a natural gap). */
+  readonly closes: number;
+  /** This part's quota of the run. */
+  readonly quota: number;
+}
+
+/** What the parts reported of one run. */
+export interface RunReports {
+  /** The run's opening. */
+  readonly opens: number;
+  /** The latest send of the run over the parts that took part (-Infinity: nobody sent). */
   readonly latest: number;
   /** The earliest instant a part was at when it finished the run (+Infinity: all done). */
   readonly earliestNext: number;
-  /** This part's quota of the next run. */
-  readonly quota: number;
+  /** Per part, its messages the rule counts still undecided when it finished the run (0: done). */
+  readonly left: ArrayLike<number>;
+  /**
+   * The longest span a part needed in the run (from the opening): to spend its quota, or, when the
+   * close cut it short, more than it had. -1: no part said (each ran out of messages to send).
+   */
+  readonly needed: number;
+}
+
+/**
+ * Run k + 1 from run k (`current`, number `run`) and the reports of run `reportsOf(run)`
+ * (`reports`): the pure rule every part applies (see the file's comment).
+ */
+export function schedule(run: number, current: RunOpening, reports: RunReports, size: number, gapMs: number, part: number): RunOpening {
+  const quota = apportion(size, reports.left)[part] as number;
+  if (run === 0) {
+    // Run 0 ended at a natural gap: run 1 opens a gap after its latest send, as in one thread.
+    const opens = reports.latest === -Infinity ? Math.max(current.opens, reports.earliestNext) : Math.max(reports.latest + gapMs, reports.earliestNext);
+    // Its span is all of it (the parts done in it said nothing), or what a part needed, if longer.
+    const span = reports.latest === -Infinity ? (reports.needed >= 0 ? reports.needed : gapMs) : Math.max(reports.needed, reports.latest - reports.opens);
+    return { opens, closes: opens + measuredSpan(span, gapMs), quota };
+  }
+  const opens = Math.max(current.closes + gapMs, reports.earliestNext);
+  // A run where every part ran out of messages says nothing of how long one takes: the span stays.
+  const span = reports.needed >= 0 ? measuredSpan(reports.needed, gapMs) : current.closes - current.opens;
+  return { opens, closes: opens + span, quota };
+}
+
+/** The run whose reports open run `run + 1`. */
+export function reportsOf(run: number): number {
+  return run === 0 ? 0 : Math.max(0, run + 1 - LAG);
+}
+
+/** A run's span from a measured one: an eighth more, and a second (or the gap, when shorter). */
+function measuredSpan(measured: number, gapMs: number): number {
+  return Math.ceil(measured * 1.125) + Math.min(1_000, gapMs);
 }
 
 /**
@@ -74,62 +139,74 @@ export function apportion(size: number, weights: ArrayLike<number>): number[] {
 }
 
 export function runBarrierBuffer(parts: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(intBytes(parts) + VALUES * 2 * parts * 8);
+  return new SharedArrayBuffer(intBytes(parts) + VALUES * SLOTS * parts * 8);
 }
-
-/** Float64 values per part and run parity: latest send, instant at finish, messages left. */
-const VALUES = 3;
 
 /** Int32 words rounded up to whole Float64 words. */
 function intBytes(parts: number): number {
-  return Math.ceil(((FINISHED + 2 * parts) * 4) / 8) * 8;
+  return Math.ceil(((REPORTED + 2 * parts) * 4) / 8) * 8;
 }
 
 export class RunBarrier {
   readonly #ints: Int32Array;
-  /** [parity][part] latest send, then [parity][part] instant at finish, then [parity][part] messages left. */
+  /** [value][slot][part]: latest send, instant at finish, messages left, the run's opening, the span needed. */
   readonly #values: Float64Array;
   readonly #size: number;
+  readonly #gapMs: number;
   readonly #part: number;
   readonly #parts: number;
   readonly #spinMs: number;
 
-  /** `size`: the batch size the quotas share out. */
-  constructor(buffer: SharedArrayBuffer, part: number, parts: number, size: number, spinMs: number) {
+  /** `size` and `gapMs`: the batch rule's; the quotas share out the size. */
+  constructor(buffer: SharedArrayBuffer, part: number, parts: number, size: number, gapMs: number, spinMs: number) {
     this.#spinMs = spinMs;
     this.#size = size;
-    this.#ints = new Int32Array(buffer, 0, FINISHED + 2 * parts);
-    this.#values = new Float64Array(buffer, intBytes(parts), VALUES * 2 * parts);
+    this.#gapMs = gapMs;
+    this.#ints = new Int32Array(buffer, 0, REPORTED + 2 * parts);
+    this.#values = new Float64Array(buffer, intBytes(parts), VALUES * SLOTS * parts);
     this.#part = part;
     this.#parts = parts;
   }
 
   /**
-   * This part has finished run `run`: its latest send in it was `latest` (-Infinity for none),
-   * its planner is at `at` and `left` of its messages are undecided. Waits until every part has
-   * finished the run (or is done).
+   * This part has finished run `run` (`current`): its latest send in it was `latest` (-Infinity
+   * for none), its planner is at `at`, `left` of its counted messages are undecided and it
+   * needed a span of `needed` (see RunReports; -1 for none). Returns
+   * run `run + 1`, waiting first until every part has reported the run it is computed from.
    */
-  finish(run: number, latest: number, at: number, left: number): RunEnd {
-    this.#publish(run, latest, at, left);
-    Atomics.store(this.#ints, FINISHED + this.#part, run + 1);
-    this.#wake();
-    this.#waitFor(run);
-    return this.#end(run);
+  finish(run: number, current: RunOpening, latest: number, at: number, left: number, needed: number): RunOpening {
+    this.report(run, current, latest, at, left, needed);
+    const from = reportsOf(run);
+    this.#waitFor(from);
+    return schedule(run, current, this.#reports(from), this.#size, this.#gapMs, this.#part);
   }
 
-  /** This part has nothing left to plan; it was in run `run`, its latest send there `latest`. */
-  done(run: number, latest: number): void {
-    this.#publish(run, latest, Infinity, 0);
-    Atomics.store(this.#ints, FINISHED + this.#parts + this.#part, run);
-    Atomics.store(this.#ints, FINISHED + this.#part, DONE);
+  /** The first half of `finish`: publishes what this part did in run `run`, without waiting. */
+  report(run: number, current: RunOpening, latest: number, at: number, left: number, needed: number): void {
+    this.#publish(run, current.opens, latest, at, left, needed);
+    Atomics.store(this.#ints, REPORTED + this.#part, run + 1);
     this.#wake();
   }
 
-  #publish(run: number, latest: number, at: number, left: number): void {
-    const slot = (run & 1) * this.#parts + this.#part;
-    this.#values[slot] = latest;
-    this.#values[2 * this.#parts + slot] = at;
-    this.#values[4 * this.#parts + slot] = left;
+  /** This part has nothing left to plan; it was in run `run` (opened at `opens`), its latest send there `latest`. */
+  done(run: number, opens: number, latest: number): void {
+    this.#publish(run, opens, latest, Infinity, 0, -1);
+    Atomics.store(this.#ints, REPORTED + this.#parts + this.#part, run);
+    Atomics.store(this.#ints, REPORTED + this.#part, DONE);
+    this.#wake();
+  }
+
+  #slot(run: number, value: number, part: number): number {
+    return (value * SLOTS + (run % SLOTS)) * this.#parts + part;
+  }
+
+  #publish(run: number, opens: number, latest: number, at: number, left: number, needed: number): void {
+    const v = this.#values;
+    v[this.#slot(run, 0, this.#part)] = latest;
+    v[this.#slot(run, 1, this.#part)] = at;
+    v[this.#slot(run, 2, this.#part)] = left;
+    v[this.#slot(run, 3, this.#part)] = opens;
+    v[this.#slot(run, 4, this.#part)] = needed;
   }
 
   #wake(): void {
@@ -140,33 +217,33 @@ export class RunBarrier {
     }
   }
 
-  #everyoneFinished(run: number): boolean {
-    for (let q = 0; q < this.#parts; q++) if (Atomics.load(this.#ints, FINISHED + q) <= run) return false;
+  #everyoneReported(run: number): boolean {
+    for (let q = 0; q < this.#parts; q++) if (Atomics.load(this.#ints, REPORTED + q) <= run) return false;
     return true;
   }
 
   /**
-   * Polls for up to `spinMs`: a part waits here about once per run, for a fraction of a
-   * millisecond, and waking from Atomics.wait costs about as much again. Only worth it while
-   * every part has a core of its own; else the spinning takes the time of the part awaited.
+   * Polls for up to `spinMs`: waking from Atomics.wait costs a fraction of a millisecond. Only
+   * worth it while every part has a core of its own; else the spinning takes the time of the
+   * part awaited.
    */
   #spin(run: number): boolean {
-    if (this.#spinMs <= 0) return this.#everyoneFinished(run);
+    if (this.#spinMs <= 0) return this.#everyoneReported(run);
     const until = performance.now() + this.#spinMs;
     for (;;) {
-      for (let i = 0; i < 64; i++) if (this.#everyoneFinished(run)) return true;
+      for (let i = 0; i < 64; i++) if (this.#everyoneReported(run)) return true;
       if (performance.now() > until) return false;
     }
   }
 
   #waitFor(run: number): void {
-    if (this.#spin(run)) return;
+    if (this.#everyoneReported(run) || this.#spin(run)) return;
     const w = this.#ints;
     Atomics.add(w, WAITERS, 1);
     try {
       for (;;) {
         const g = Atomics.load(w, GENERATION);
-        if (this.#everyoneFinished(run)) return;
+        if (this.#everyoneReported(run)) return;
         // The timeout bounds a missed wake-up, and lets a terminated worker stop.
         Atomics.wait(w, GENERATION, g, 20);
       }
@@ -175,20 +252,23 @@ export class RunBarrier {
     }
   }
 
-  #end(run: number): RunEnd {
+  #reports(run: number): RunReports {
     let latest = -Infinity;
     let earliestNext = Infinity;
-    const base = (run & 1) * this.#parts;
+    let needed = -1;
     const left = new Float64Array(this.#parts);
+    const v = this.#values;
     for (let q = 0; q < this.#parts; q++) {
       // A part done before this run took no part in it; one done in it counts its sends.
-      if (Atomics.load(this.#ints, FINISHED + q) === DONE && Atomics.load(this.#ints, FINISHED + this.#parts + q) < run) continue;
-      const l = this.#values[base + q] as number;
-      const a = this.#values[2 * this.#parts + base + q] as number;
-      left[q] = this.#values[4 * this.#parts + base + q] as number;
+      if (Atomics.load(this.#ints, REPORTED + q) === DONE && Atomics.load(this.#ints, REPORTED + this.#parts + q) < run) continue;
+      const l = v[this.#slot(run, 0, q)] as number;
+      const a = v[this.#slot(run, 1, q)] as number;
+      left[q] = v[this.#slot(run, 2, q)] as number;
       if (l > latest) latest = l;
       if (a < earliestNext) earliestNext = a;
+      const d = v[this.#slot(run, 4, q)] as number;
+      if (d > needed) needed = d;
     }
-    return { latest, earliestNext, quota: apportion(this.#size, left)[this.#part] as number };
+    return { opens: v[this.#slot(run, 3, this.#part)] as number, latest, earliestNext, left, needed };
   }
 }

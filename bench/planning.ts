@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { planCampaign, type CampaignRecipient } from '../src/scheduler/campaign.js';
-import { planCampaignParallel } from '../src/scheduler/parallel-plan.js';
+import { planCampaignInPhases, type PlanPhases } from '../src/scheduler/parallel-plan.js';
 import { readRecipientFile, screenRecipients, screenRecipientsAsync, screenRecipientsParallel } from '../src/scheduler/recipients/index.js';
 import type { RecipientRow } from '../src/scheduler/recipients/types.js';
 import { checkLedger } from '../src/verify/checker.js';
@@ -50,6 +50,15 @@ export interface PlanningResult {
    * `threads` when other work shares the cores).
    */
   readonly cpuSpeedupCeiling?: number;
+  /**
+   * Pool rows: of `planningMs`, the worker phase (pool start, the parts planned, their outcomes
+   * merged) and the calling thread's serial work (laying the campaign out before, building the
+   * plan's row and send objects after), medians over the runs.
+   */
+  readonly workersMs?: number;
+  readonly serialMs?: number;
+  /** Pool rows with several threads: the 1-thread row's worker phase / this row's. */
+  readonly workersSpeedup?: number;
 }
 
 const ZONES = ['Europe/London', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'America/Sao_Paulo'] as const;
@@ -96,7 +105,8 @@ export async function planOnce(recipients: number, start: Millis, pool = false, 
   const options = { policy, numbers: ['n1', 'n2', 'n3', 'n4'], portfolio: 'bench', campaign: 'bench', start, accountStartedAt: start - 90 * 86_400_000 };
   collect();
   const began = performance.now();
-  const plan = pool ? await planCampaignParallel(list, { ...options, threads, workerFile: WORKER_FILE }) : await planCampaign(list, options);
+  const phases: PlanPhases = { prepareMs: 0, workersMs: 0, assembleMs: 0 };
+  const plan = pool ? await planCampaignInPhases(list, { ...options, threads, workerFile: WORKER_FILE }, phases) : await planCampaign(list, options);
   const planningMs = performance.now() - began;
   const report = check ? checkLedger(plan.policy, plan.sends) : { violations: [] };
   const wallMs = performance.now() - began;
@@ -112,6 +122,7 @@ export async function planOnce(recipients: number, start: Millis, pool = false, 
     skipped: plan.rows.length - plan.sends.length,
     verifiedOk: report.violations.length === 0,
     violations: report.violations.length,
+    ...(pool ? { workersMs: Math.round(phases.workersMs), serialMs: Math.round(phases.prepareMs + phases.assembleMs) } : {}),
   };
 }
 
@@ -240,10 +251,11 @@ export async function runPlanning(options: { quick: boolean; log?: (line: string
   }
   const [one, two] = runs.map((list) => {
     const times = list.map((r) => r.planningMs);
-    return { ...list[0]!, planningMs: median(times), planningRuns: times.map((t) => t.toLocaleString('en')).join(' · ') };
+    return { ...list[0]!, planningMs: median(times), planningRuns: times.map((t) => t.toLocaleString('en')).join(' · '), workersMs: median(list.map((r) => r.workersMs ?? 0)), serialMs: median(list.map((r) => r.serialMs ?? 0)) };
   }) as [PlanningResult, PlanningResult];
   rows.push(one);
-  rows.push({ ...two, speedupVsOneThread: Number((one.planningMs / Math.max(1, two.planningMs)).toFixed(2)), cpuSpeedupCeiling: ceiling });
+  const workersSpeedup = Number(((one.workersMs ?? 0) / Math.max(1, two.workersMs ?? 0)).toFixed(2));
+  rows.push({ ...two, speedupVsOneThread: Number((one.planningMs / Math.max(1, two.planningMs)).toFixed(2)), cpuSpeedupCeiling: ceiling, workersSpeedup });
   // Screening a file (what `sluice plan` does before planning), on this thread and on 2 workers.
   const screenRows = options.quick ? 20_000 : 200_000;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-screen-'));

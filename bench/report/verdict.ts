@@ -96,7 +96,9 @@ export function computeVerdict(results: BenchResults): Verdict {
       if (typeof speedup === 'number') {
         const ceiling = row['cpuSpeedupCeiling'];
         const machine = typeof ceiling === 'number' ? `; a pure CPU loop scaled ${ceiling}x on this machine just before` : '';
-        notes.push(`planning ${describeRow(row)}: ${speedup}x faster than 1 thread${machine} (timing: reported, not failed)`);
+        const workers = row['workersSpeedup'];
+        const phase = typeof workers === 'number' ? `; its worker phase ${workers}x` : '';
+        notes.push(`planning ${describeRow(row)}: ${speedup}x faster than 1 thread${phase}${machine} (timing: reported, not failed)`);
       }
     }
   }

@@ -44,6 +44,26 @@ export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
  * PlanWorkerError carrying its error as `cause`; the pool is shut down either way.
  */
 export async function planCampaignParallel(recipients: readonly CampaignRecipient[], o: ParallelPlanOptions): Promise<CampaignPlan> {
+  return planCampaignInPhases(recipients, o, null);
+}
+
+/**
+ * How long each phase of a parallel plan took, in ms: laying the campaign out and splitting it
+ * (the calling thread), the workers (from the first task handed to the pool to the last part's
+ * outcome, pool start included; merging the parts' outcomes counts here too), and building the
+ * plan's rows and sends (the calling thread).
+ */
+export interface PlanPhases {
+  prepareMs: number;
+  workersMs: number;
+  assembleMs: number;
+}
+
+/**
+ * `planCampaignParallel`, timing its phases into `phases` when given (for the planning bench,
+ * which shows what part of a plan the threads share; not in the package's API).
+ */
+export async function planCampaignInPhases(recipients: readonly CampaignRecipient[], o: ParallelPlanOptions, phases: PlanPhases | null): Promise<CampaignPlan> {
   const threads = o.threads ?? 2;
   if (!Number.isSafeInteger(threads) || threads < 1 || threads > 256) {
     throw new RangeError(`Expected \`threads\` to be an integer from 1 to 256, got ${String(threads)}`);
@@ -54,15 +74,19 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
   const pool = new Piscina({ filename, minThreads: size, maxThreads: size, idleTimeout: 1_000, atomics: 'disabled', execArgv: workerExecArgv() });
   let planned: { readonly prepared: PreparedCampaign; readonly outcome: CompactOutcome };
   try {
-    planned = await planOnPool(pool, recipients, o, threads);
+    planned = await planOnPool(pool, recipients, o, threads, phases);
   } finally {
     await pool.destroy();
   }
-  return assemblePlan(recipients, o, planned.prepared, planned.outcome);
+  const began = performance.now();
+  const plan = assemblePlan(recipients, o, planned.prepared, planned.outcome);
+  if (phases !== null) phases.assembleMs = performance.now() - began;
+  return plan;
 }
 
 /** The campaign laid out, split into parts and planned on `pool` (at least as many threads as parts). */
-async function planOnPool(pool: Piscina, recipients: readonly CampaignRecipient[], o: ParallelPlanOptions, threads: number): Promise<{ prepared: PreparedCampaign; outcome: CompactOutcome }> {
+async function planOnPool(pool: Piscina, recipients: readonly CampaignRecipient[], o: ParallelPlanOptions, threads: number, phases: PlanPhases | null): Promise<{ prepared: PreparedCampaign; outcome: CompactOutcome }> {
+  const began = performance.now();
   const prepared = prepareCampaign(recipients, o);
   const columns = prepared.columns;
   const n = columns.to.length;
@@ -132,6 +156,8 @@ async function planOnPool(pool: Piscina, recipients: readonly CampaignRecipient[
     // it is ahead by is at most how late the slowest part's next sends can slip.
     tasks = positions.map((pos, p) => packTask({ handle: store.handle, lease: null }, { ...sync, part: p }, compact, pos, partNumbers[p]!, numberMap));
   }
+  const handed = performance.now();
+  if (phases !== null) phases.prepareMs = handed - began;
   const outcomes = await Promise.all(
     tasks.map(async (task, p) => {
       try {
@@ -143,6 +169,7 @@ async function planOnPool(pool: Piscina, recipients: readonly CampaignRecipient[
   );
   const outcome = outcomeViews(outcomeBuffer(n), n);
   positions.forEach((pos, p) => merge(outcome, outcomeViews(outcomes[p]!, pos.length), pos));
+  if (phases !== null) phases.workersMs = performance.now() - handed;
   return { prepared, outcome };
 }
 

@@ -3,32 +3,35 @@
  * (leased batches, see `planCampaignParallel`).
  *
  * Runs are numbered 0, 1, 2, … and every part sends in the same run over the same span of
- * simulated time: run k opens at `opens` and takes no send after `closes`; each part sends at
- * most its quota of it (the quotas share out the batch size, `apportion`), and run k + 1 opens
- * at least a gap after run k closes. So a run of the whole plan holds at most the batch size and
- * runs are a gap apart, whatever the parts do inside a run, with no part waiting for another at
- * the end of each run.
+ * simulated time: run k opens at `opens`, and each part sends at most its quota of it (the
+ * quotas share out the batch size by the messages each part had left, `apportion`).
  *
- * What must hold: every part computes the same openings, closes and quotas, from what all parts
- * reported of an earlier run (`schedule`). Run 0 has no close: it ends, as a run of the one-thread
- * plan does, when its quota is spent or at a natural gap, and run 1 opens a gap after its latest
- * send over all parts (every part waits for the others once, there). Later runs close a measured
- * span after they open: LAG runs earlier, the run's latest send came this long after its
- * opening; the close leaves an eighth more and a second. A part says what span it needed: the
- * time to spend its quota, or, when the close cut it short (it had quota left and would have sent
- * again within a gap), half as much again as it had; a part that ran out of messages says
- * nothing, so a run that ended early for want of messages leaves the span as it was. Run k + 1 opens at run k's close plus the gap, or
- * later when every part was past that instant when it finished run k + 1 − LAG (after a night of
- * quiet hours, say), and its quotas share the batch size by the messages each part had left then.
- * A part waits only when another is LAG runs behind.
+ * What must hold: every part computes the same openings, closes and quotas from what all parts
+ * reported (`schedule`), and run k + 1 opens at least a gap after every send of run k, so that a
+ * run of the whole plan holds at most the batch size and runs are a gap apart, whatever the
+ * parts do inside a run. A run is one of two kinds:
+ * - **closed by the clock** (a short run): no send after `closes`, and run k + 1 opens a gap after
+ *   the close, or later when every part was already past that instant (after a night of quiet
+ *   hours, say). Its opening, close and quotas come from the reports of run k + 1 − LAG, so no
+ *   part waits at its end unless another is LAG runs behind. Its span, from opening to close, is
+ *   what the parts needed in that earlier run plus an eighth and a second: a part needed the time
+ *   to spend its quota, or, when the close cut it short (it had quota left and would have sent
+ *   again within a gap), half as much again as it had; a part that ran out of messages says
+ *   nothing, and a run where every part did so leaves the span as it was.
+ * - **without a close** (run 0, and long runs): it ends, as a run of the one-thread plan does,
+ *   when a part's quota is spent or at a natural gap, and run k + 1 opens a gap after its latest
+ *   send over all parts: every part waits for the others at its end.
+ * A run is short when its span is at most 1/LONG_RUN of the gap: then the margin, and the rest of
+ * a run cut short, cost little against the gap that follows; a long run closed by the clock
+ * would waste much of itself (measured: campaigns a fifth longer).
  *
  * Layout: Int32 words [generation, waiters, reported runs per part (DONE once done), run a done
  * part was in per part], then Float64 per slot (run mod SLOTS) and part: the part's latest send
  * in the run (-Infinity when it sent none), the instant it was at when it finished the run
  * (+Infinity once done), how many of its messages the rule counts were still undecided (0 once
- * done), the run's opening and the span it needed. SLOTS runs suffice: a part reports run k only after every part
- * reported run k − LAG, and reads of a run end before the reader reports LAG runs more. The
- * fifth value is the span the part needed (-1: it ran out of messages).
+ * done), the run's opening and the span it needed (-1: it ran out of messages). SLOTS runs
+ * suffice: a part reports run k only after every part reported run k − LAG, and reads of a run
+ * end before the reader reports LAG runs more.
  */
 const GENERATION = 0;
 const WAITERS = 1;
@@ -69,27 +72,37 @@ export interface RunReports {
 }
 
 /**
- * Run k + 1 from run k (`current`, number `run`) and the reports of run `reportsOf(run)`
- * (`reports`): the pure rule every part applies (see the file's comment).
+ * Run k + 1 from run k (`current`) and the reports of run `reportsOf(k, current)` (`reports`):
+ * the pure rule every part applies (see the file's comment).
  */
-export function schedule(run: number, current: RunOpening, reports: RunReports, size: number, gapMs: number, part: number): RunOpening {
+export function schedule(current: RunOpening, reports: RunReports, size: number, gapMs: number, part: number): RunOpening {
   const quota = apportion(size, reports.left)[part] as number;
-  if (run === 0) {
-    // Run 0 ended at a natural gap: run 1 opens a gap after its latest send, as in one thread.
-    const opens = reports.latest === -Infinity ? Math.max(current.opens, reports.earliestNext) : Math.max(reports.latest + gapMs, reports.earliestNext);
-    // Its span is all of it (the parts done in it said nothing), or what a part needed, if longer.
-    const span = reports.latest === -Infinity ? (reports.needed >= 0 ? reports.needed : gapMs) : Math.max(reports.needed, reports.latest - reports.opens);
-    return { opens, closes: opens + measuredSpan(span, gapMs), quota };
+  let opens: number;
+  let span: number | null;
+  if (current.closes === Infinity) {
+    // Run k ended at a natural gap and these are its own reports: run k + 1 opens a gap after
+    // its latest send, as in one thread. Its span is all of it (parts done in it said nothing),
+    // or what a part needed, if longer.
+    opens = reports.latest === -Infinity ? Math.max(current.opens, reports.earliestNext) : Math.max(reports.latest + gapMs, reports.earliestNext);
+    const measured = reports.latest === -Infinity ? reports.needed : Math.max(reports.needed, reports.latest - reports.opens);
+    span = measured >= 0 ? measuredSpan(measured, gapMs) : null;
+  } else {
+    opens = Math.max(current.closes + gapMs, reports.earliestNext);
+    // A run where every part ran out of messages says nothing of how long one takes: the span stays.
+    span = reports.needed >= 0 ? measuredSpan(reports.needed, gapMs) : current.closes - current.opens;
   }
-  const opens = Math.max(current.closes + gapMs, reports.earliestNext);
-  // A run where every part ran out of messages says nothing of how long one takes: the span stays.
-  const span = reports.needed >= 0 ? measuredSpan(reports.needed, gapMs) : current.closes - current.opens;
-  return { opens, closes: opens + span, quota };
+  // Short runs close by the clock. A long one would leave most of its margin, or of a run cut
+  // short, unused against a gap not much longer: it ends at a natural gap, as in one thread,
+  // and every part waits for the others at its end.
+  return { opens, closes: span !== null && span <= gapMs / LONG_RUN ? opens + span : Infinity, quota };
 }
 
-/** The run whose reports open run `run + 1`. */
-export function reportsOf(run: number): number {
-  return run === 0 ? 0 : Math.max(0, run + 1 - LAG);
+/** A run whose span is over 1/LONG_RUN of the gap is long (see `schedule`). */
+export const LONG_RUN = 8;
+
+/** The run whose reports open the run after `run` (`current`): its own when it has no close. */
+export function reportsOf(run: number, current: RunOpening): number {
+  return current.closes === Infinity ? run : Math.max(0, run + 1 - LAG);
 }
 
 /** A run's span from a measured one: an eighth more, and a second (or the gap, when shorter). */
@@ -176,9 +189,9 @@ export class RunBarrier {
    */
   finish(run: number, current: RunOpening, latest: number, at: number, left: number, needed: number): RunOpening {
     this.report(run, current, latest, at, left, needed);
-    const from = reportsOf(run);
+    const from = reportsOf(run, current);
     this.#waitFor(from);
-    return schedule(run, current, this.#reports(from), this.#size, this.#gapMs, this.#part);
+    return schedule(current, this.#reports(from), this.#size, this.#gapMs, this.#part);
   }
 
   /** The first half of `finish`: publishes what this part did in run `run`, without waiting. */

@@ -45,34 +45,48 @@ describe('RunBarrier (the batch runs of leased batches)', () => {
   it('opens run 1 a gap after run 0\'s latest send over the parts, and later runs a gap after the previous close', () => {
     const run0 = { opens: 0, closes: Infinity, quota: 5 };
     // Run 0 ended at a natural gap: its latest send 12 s in; run 1 spans 12 s + an eighth + 1 s.
-    const run1 = schedule(0, run0, reports(0, 12_000, 5_000, [10, 30], 9_000), 10, G, 1);
+    const run1 = schedule(run0, reports(0, 12_000, 5_000, [10, 30], 9_000), 10, G, 1);
     expect(run1).toEqual({ opens: 12_000 + G, closes: 12_000 + G + 14_500, quota: 7 });
     // Run 1 (reports of an earlier run): opens a gap after run 1 closes, whatever its sends.
-    const run2 = schedule(1, run1, reports(0, 12_000, 5_000, [10, 30], 9_000), 10, G, 0);
+    const run2 = schedule(run1, reports(0, 12_000, 5_000, [10, 30], 9_000), 10, G, 0);
     expect(run2.opens).toBe(run1.closes + G);
     expect(run2.quota).toBe(3);
     // Nobody sent in run 0: run 1 opens where the earliest part was.
-    expect(schedule(0, run0, reports(0, -Infinity, 40_000, [1, 1], -1), 10, G, 0).opens).toBe(40_000);
+    expect(schedule(run0, reports(0, -Infinity, 40_000, [1, 1], -1), 10, G, 0).opens).toBe(40_000);
   });
 
   it('opens late when every part was past the close (a night of quiet hours), and sizes runs by what the parts needed', () => {
     const current = { opens: 1_000_000, closes: 1_010_000, quota: 5 };
-    const night = schedule(20, current, reports(500_000, -Infinity, 30_000_000, [4, 4], -1), 10, G, 0);
+    const night = schedule(current, reports(500_000, -Infinity, 30_000_000, [4, 4], -1), 10, G, 0);
     expect(night.opens).toBe(30_000_000);
     // A run where every part ran out of messages keeps the span, whatever was sent in it.
     expect(night.closes - night.opens).toBe(10_000);
-    expect(schedule(20, current, reports(500_000, 502_000, 0, [4, 4], -1), 10, G, 0).closes - current.closes - G).toBe(10_000);
+    expect(schedule(current, reports(500_000, 502_000, 0, [4, 4], -1), 10, G, 0).closes - current.closes - G).toBe(10_000);
     // A part cut short by the close (it needed half as much again) makes the next runs longer;
     // parts that spent their quota early make them shorter.
-    const grown = schedule(20, current, reports(500_000, 510_000, 0, [4, 4], 15_000), 10, G, 0);
+    const grown = schedule(current, reports(500_000, 510_000, 0, [4, 4], 15_000), 10, G, 0);
     expect(grown.closes - grown.opens).toBe(17_875);
-    const shrunk = schedule(20, current, reports(500_000, 502_000, 0, [4, 4], 2_000), 10, G, 0);
+    const shrunk = schedule(current, reports(500_000, 502_000, 0, [4, 4], 2_000), 10, G, 0);
     expect(shrunk.closes - shrunk.opens).toBe(3_250);
     // A run sends no later than its close, so the next run, a gap after the close, is a gap after every send.
     for (const r of [night, grown, shrunk]) expect(r.opens).toBeGreaterThanOrEqual(current.closes + G);
-    expect(reportsOf(0)).toBe(0);
-    expect(reportsOf(1)).toBe(0);
-    expect(reportsOf(LAG + 4)).toBe(5);
+    // A closed run opens the next from the reports of the run LAG earlier; one without a close from its own.
+    expect(reportsOf(1, current)).toBe(0);
+    expect(reportsOf(LAG + 4, current)).toBe(5);
+    expect(reportsOf(0, { opens: 0, closes: Infinity, quota: 5 })).toBe(0);
+    expect(reportsOf(LAG + 4, { opens: 0, closes: Infinity, quota: 5 })).toBe(LAG + 4);
+  });
+
+  it('gives a long run (a span over an eighth of the gap) no close: it ends at a natural gap, its own reports open the next', () => {
+    const current = { opens: 0, closes: 100_000, quota: 5 };
+    // Parts needed 100 s: a span of 113.5 s, over 900 s / 8 = 112.5 s.
+    const long = schedule(current, reports(0, 100_000, 0, [4, 4], 100_000), 10, G, 0);
+    expect(long).toEqual({ opens: current.closes + G, closes: Infinity, quota: 5 });
+    // 99 s: a span of 112.4 s, closed by the clock.
+    expect(schedule(current, reports(0, 99_000, 0, [4, 4], 99_000), 10, G, 0).closes).toBe(current.closes + G + 112_375);
+    // After a run without a close, the next opens a gap after its latest send, and is closed again once runs are short.
+    const back = schedule(long, reports(long.opens, long.opens + 30_000, 0, [4, 4], 30_000), 10, G, 0);
+    expect(back).toEqual({ opens: long.opens + 30_000 + G, closes: long.opens + 30_000 + G + 34_750, quota: 5 });
   });
 
   it('lets a part run LAG runs ahead of another without waiting, from the reports of the run LAG earlier', () => {
@@ -189,6 +203,8 @@ describe('planCampaignParallel with leased batches', () => {
 });
 
 describe('planCampaignParallel on random campaigns (fast-check, real worker threads)', () => {
+  // Deep runs: PROPERTY_RUNS=300 (the timeout follows the number of runs).
+  const RUNS = Number(process.env.PROPERTY_RUNS ?? 25);
   const policyArb = fc.record({
     size: fc.integer({ min: 1, max: 16 }),
     gapMs: fc.integer({ min: 1, max: 90 }).map((m) => m * 60_000),
@@ -256,8 +272,8 @@ describe('planCampaignParallel on random campaigns (fast-check, real worker thre
           expect(again.rows).toEqual(plan.rows);
         }
       }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 25) },
+      { numRuns: RUNS },
     );
-  }, 120_000);
+  }, Math.max(120_000, RUNS * 2_000));
   }
 });

@@ -235,7 +235,7 @@ class LeasedRuns {
   before(at: number): number {
     const { gapMs, barrier } = this.#lease;
     while (this.#count >= this.#current.quota || at > this.#current.closes || at >= this.#last() + gapMs) {
-      this.#current = barrier.finish(this.#run, this.#current, this.#latest, at, this.#left, this.#needed(at));
+      this.#current = barrier.finish(this.#run, this.#current, this.#latest, at, this.#left, this.#needed(at), this.#count);
       this.#run++;
       this.#count = 0;
       this.#latest = -Infinity;

@@ -4,7 +4,8 @@
  *
  * Runs are numbered 0, 1, 2, … and every part sends in the same run over the same span of
  * simulated time: run k opens at `opens`, and each part sends at most its quota of it (the
- * quotas share out the batch size by the messages each part had left, `apportion`).
+ * quotas share out the batch size, `runQuotas`: a part that could not use its share gets what it
+ * used, the others the rest by the messages each had left).
  *
  * What must hold: every part computes the same openings, closes and quotas from what all parts
  * reported (`schedule`), and run k + 1 opens at least a gap after every send of run k, so that a
@@ -29,7 +30,7 @@
  * part was in per part], then Float64 per slot (run mod SLOTS) and part: the part's latest send
  * in the run (-Infinity when it sent none), the instant it was at when it finished the run
  * (+Infinity once done), how many of its messages the rule counts were still undecided (0 once
- * done), the run's opening and the span it needed (-1: it ran out of messages). SLOTS runs
+ * done), the run's opening, the span it needed (-1: it ran out of messages) and its sends. SLOTS runs
  * suffice: a part reports run k only after every part reported run k − LAG, and reads of a run
  * end before the reader reports LAG runs more.
  */
@@ -41,8 +42,8 @@ const DONE = 0x7fffffff;
 /** How many runs a part may be ahead of the slowest before it waits. */
 export const LAG = 4;
 const SLOTS = 2 * LAG + 2;
-/** Float64 values per part and slot: latest send, instant at finish, messages left, the run's opening, the span it needed. */
-const VALUES = 5;
+/** Float64 values per part and slot: latest send, instant at finish, messages left, the run's opening, the span it needed, its sends. */
+const VALUES = 6;
 
 /** A run as every part sees it. */
 export interface RunOpening {
@@ -64,6 +65,10 @@ export interface RunReports {
   readonly earliestNext: number;
   /** Per part, its messages the rule counts still undecided when it finished the run (0: done). */
   readonly left: ArrayLike<number>;
+  /** Per part, its sends in the run the rule counts. */
+  readonly sent: ArrayLike<number>;
+  /** Per part, 1 when it spent its quota or the close cut it short (it could have sent more), 0 when it ran out of messages it could send. */
+  readonly busy: ArrayLike<number>;
   /**
    * The longest span a part needed in the run (from the opening): to spend its quota, or, when the
    * close cut it short, more than it had. -1: no part said (each ran out of messages to send).
@@ -76,7 +81,6 @@ export interface RunReports {
  * the pure rule every part applies (see the file's comment).
  */
 export function schedule(current: RunOpening, reports: RunReports, size: number, gapMs: number, part: number): RunOpening {
-  const quota = apportion(size, reports.left)[part] as number;
   let opens: number;
   let span: number | null;
   if (current.closes === Infinity) {
@@ -94,7 +98,11 @@ export function schedule(current: RunOpening, reports: RunReports, size: number,
   // Short runs close by the clock. A long one would leave most of its margin, or of a run cut
   // short, unused against a gap not much longer: it ends at a natural gap, as in one thread,
   // and every part waits for the others at its end.
-  return { opens, closes: span !== null && span <= gapMs / LONG_RUN ? opens + span : Infinity, quota };
+  const closes = span !== null && span <= gapMs / LONG_RUN ? opens + span : Infinity;
+  // What a part could send in a short run says what it can send in the next, minutes later;
+  // a long run's next starts hours later, when other zones are out of quiet hours.
+  const quotas = closes === Infinity ? apportion(size, reports.left) : runQuotas(size, reports.left, reports.sent, reports.busy);
+  return { opens, closes, quota: quotas[part] as number };
 }
 
 /** A run whose span is over 1/LONG_RUN of the gap is long (see `schedule`). */
@@ -108,6 +116,37 @@ export function reportsOf(run: number, current: RunOpening): number {
 /** A run's span from a measured one: an eighth more, and a second (or the gap, when shorter). */
 function measuredSpan(measured: number, gapMs: number): number {
   return Math.ceil(measured * 1.125) + Math.min(1_000, gapMs);
+}
+
+/**
+ * The quotas of a short run from the reports of an earlier one. A part that ran out of messages it
+ * could send there (its recipients in quiet hours, say) is given what it sent and half as much
+ * again (at least one, at most its share by messages left); the parts that could have sent more
+ * share the rest by messages left. When none could, everything is shared by messages left. The
+ * quotas add up to `size`, and every part with messages left has at least one.
+ */
+export function runQuotas(size: number, left: ArrayLike<number>, sent: ArrayLike<number>, busy: ArrayLike<number>): number[] {
+  const byLeft = apportion(size, left);
+  const n = left.length;
+  let anyBusy = false;
+  for (let q = 0; q < n; q++) if ((left[q] as number) > 0 && busy[q] === 1) anyBusy = true;
+  if (!anyBusy || size === Infinity) return byLeft;
+  const quotas = new Array<number>(n).fill(0);
+  const weights = new Float64Array(n);
+  let rest = size;
+  for (let q = 0; q < n; q++) {
+    if ((left[q] as number) <= 0) continue;
+    if (busy[q] === 1) {
+      weights[q] = left[q] as number;
+    } else {
+      quotas[q] = Math.min(Math.max(1, Math.ceil((sent[q] as number) * 1.5)), byLeft[q] as number);
+      rest -= quotas[q] as number;
+    }
+  }
+  // Each busy part had at least one of byLeft, which the others did not take: rest ≥ busy parts.
+  const shares = apportion(rest, weights);
+  for (let q = 0; q < n; q++) quotas[q] = (quotas[q] as number) + (shares[q] as number);
+  return quotas;
 }
 
 /**
@@ -162,7 +201,7 @@ function intBytes(parts: number): number {
 
 export class RunBarrier {
   readonly #ints: Int32Array;
-  /** [value][slot][part]: latest send, instant at finish, messages left, the run's opening, the span needed. */
+  /** [value][slot][part]: latest send, instant at finish, messages left, the run's opening, the span needed, sends. */
   readonly #values: Float64Array;
   readonly #size: number;
   readonly #gapMs: number;
@@ -187,23 +226,23 @@ export class RunBarrier {
    * needed a span of `needed` (see RunReports; -1 for none). Returns
    * run `run + 1`, waiting first until every part has reported the run it is computed from.
    */
-  finish(run: number, current: RunOpening, latest: number, at: number, left: number, needed: number): RunOpening {
-    this.report(run, current, latest, at, left, needed);
+  finish(run: number, current: RunOpening, latest: number, at: number, left: number, needed: number, sent: number): RunOpening {
+    this.report(run, current, latest, at, left, needed, sent);
     const from = reportsOf(run, current);
     this.#waitFor(from);
     return schedule(current, this.#reports(from), this.#size, this.#gapMs, this.#part);
   }
 
   /** The first half of `finish`: publishes what this part did in run `run`, without waiting. */
-  report(run: number, current: RunOpening, latest: number, at: number, left: number, needed: number): void {
-    this.#publish(run, current.opens, latest, at, left, needed);
+  report(run: number, current: RunOpening, latest: number, at: number, left: number, needed: number, sent: number): void {
+    this.#publish(run, current.opens, latest, at, left, needed, sent);
     Atomics.store(this.#ints, REPORTED + this.#part, run + 1);
     this.#wake();
   }
 
   /** This part has nothing left to plan; it was in run `run` (opened at `opens`), its latest send there `latest`. */
   done(run: number, opens: number, latest: number): void {
-    this.#publish(run, opens, latest, Infinity, 0, -1);
+    this.#publish(run, opens, latest, Infinity, 0, -1, 0);
     Atomics.store(this.#ints, REPORTED + this.#parts + this.#part, run);
     Atomics.store(this.#ints, REPORTED + this.#part, DONE);
     this.#wake();
@@ -213,13 +252,14 @@ export class RunBarrier {
     return (value * SLOTS + (run % SLOTS)) * this.#parts + part;
   }
 
-  #publish(run: number, opens: number, latest: number, at: number, left: number, needed: number): void {
+  #publish(run: number, opens: number, latest: number, at: number, left: number, needed: number, sent: number): void {
     const v = this.#values;
     v[this.#slot(run, 0, this.#part)] = latest;
     v[this.#slot(run, 1, this.#part)] = at;
     v[this.#slot(run, 2, this.#part)] = left;
     v[this.#slot(run, 3, this.#part)] = opens;
     v[this.#slot(run, 4, this.#part)] = needed;
+    v[this.#slot(run, 5, this.#part)] = sent;
   }
 
   #wake(): void {
@@ -270,6 +310,8 @@ export class RunBarrier {
     let earliestNext = Infinity;
     let needed = -1;
     const left = new Float64Array(this.#parts);
+    const sent = new Float64Array(this.#parts);
+    const busy = new Uint8Array(this.#parts);
     const v = this.#values;
     for (let q = 0; q < this.#parts; q++) {
       // A part done before this run took no part in it; one done in it counts its sends.
@@ -281,7 +323,9 @@ export class RunBarrier {
       if (a < earliestNext) earliestNext = a;
       const d = v[this.#slot(run, 4, q)] as number;
       if (d > needed) needed = d;
+      busy[q] = d >= 0 ? 1 : 0;
+      sent[q] = v[this.#slot(run, 5, q)] as number;
     }
-    return { opens: v[this.#slot(run, 3, this.#part)] as number, latest, earliestNext, left, needed };
+    return { opens: v[this.#slot(run, 3, this.#part)] as number, latest, earliestNext, left, needed, sent, busy };
   }
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PlanWorkerError, PRESETS, checkLedger, definePolicy, planCampaign, planCampaignParallel } from '../../dist/index.js';
 import type { CampaignPlan, CampaignRecipient, Category, Policy } from '../../src/index.js';
-import { LAG, RunBarrier, apportion, reportsOf, runBarrierBuffer, schedule } from '../../src/scheduler/run-barrier.js';
+import { LAG, RunBarrier, apportion, reportsOf, runBarrierBuffer, runQuotas, schedule } from '../../src/scheduler/run-barrier.js';
 
 // Parallel plans whose parts share only the batch rule (leased batches): each worker thread
 // plans on a store of its own and the parts agree on the batch runs. Real worker threads from
@@ -40,7 +40,8 @@ function expectValid(plan: CampaignPlan, rows: readonly CampaignRecipient[]): vo
 
 describe('RunBarrier (the batch runs of leased batches)', () => {
   const G = 900_000;
-  const reports = (opens: number, latest: number, earliestNext: number, left: number[], needed: number) => ({ opens, latest, earliestNext, left, needed });
+  // Reports where every part spent its quota (busy), unless `busy` says otherwise.
+  const reports = (opens: number, latest: number, earliestNext: number, left: number[], needed: number, sent: number[] = left.map(() => 0), busy: number[] = left.map(() => 1)) => ({ opens, latest, earliestNext, left, needed, sent, busy });
 
   it('opens run 1 a gap after run 0\'s latest send over the parts, and later runs a gap after the previous close', () => {
     const run0 = { opens: 0, closes: Infinity, quota: 5 };
@@ -94,11 +95,11 @@ describe('RunBarrier (the batch runs of leased batches)', () => {
     const zero = new RunBarrier(buffer, 0, 2, 10, G, 0);
     const one = new RunBarrier(buffer, 1, 2, 10, G, 0);
     // Part 1 reports run 0 (latest send 500) and no more; part 0 goes on alone.
-    one.report(0, { opens: 0, closes: Infinity, quota: 5 }, 500, 600, 40, 500);
-    let run = zero.finish(0, { opens: 0, closes: Infinity, quota: 5 }, 300, 1_000, 40, 300);
+    one.report(0, { opens: 0, closes: Infinity, quota: 5 }, 500, 600, 40, 500, 5);
+    let run = zero.finish(0, { opens: 0, closes: Infinity, quota: 5 }, 300, 1_000, 40, 300, 5);
     expect(run).toEqual({ opens: 500 + G, closes: 500 + G + 1_563, quota: 5 });
     for (let k = 1; k < LAG; k++) {
-      const next = zero.finish(k, run, run.opens + 100, run.closes + 1, 40 - k, 100);
+      const next = zero.finish(k, run, run.opens + 100, run.closes + 1, 40 - k, 100, run.quota);
       expect(next.opens).toBe(run.closes + G);
       run = next;
     }
@@ -109,13 +110,33 @@ describe('RunBarrier (the batch runs of leased batches)', () => {
     const parts = [0, 1, 2].map((p) => new RunBarrier(buffer, p, 3, 7, G, 0));
     parts[1]!.done(0, 0, 100);
     parts[2]!.done(0, 0, 200);
-    const run1 = parts[0]!.finish(0, { opens: 0, closes: Infinity, quota: 3 }, 50, 60, 5, 50);
+    const run1 = parts[0]!.finish(0, { opens: 0, closes: Infinity, quota: 3 }, 50, 60, 5, 50, 3);
     expect(run1).toEqual({ opens: 200 + G, closes: 200 + G + 1_225, quota: 7 });
     // Runs 1 … LAG − 1 open from run 0's reports, and run LAG from run 1's, where parts 1 and 2 are gone.
     let run = run1;
-    for (let k = 1; k <= LAG; k++) run = parts[0]!.finish(k, run, k === 1 ? run1.opens + 700 : -Infinity, run.closes + 1, 1, k === 1 ? 700 : -1);
+    for (let k = 1; k <= LAG; k++) run = parts[0]!.finish(k, run, k === 1 ? run1.opens + 700 : -Infinity, run.closes + 1, 1, k === 1 ? 700 : -1, k === 1 ? 7 : 0);
     expect(run.quota).toBe(7);
     expect(run.closes - run.opens).toBe(Math.ceil(700 * 1.125) + 1_000);
+  });
+
+  it('gives a part that could not use its share of a short run what it used and half again, the others the rest by messages left', () => {
+    // Part 0 sent 2 and ran out (its recipients in quiet hours); part 1 spent its quota.
+    expect(runQuotas(10, [100, 100], [2, 5], [0, 1])).toEqual([3, 7]);
+    // Never more than its share by messages left, at least one.
+    expect(runQuotas(10, [100, 100], [9, 5], [0, 1])).toEqual([5, 5]);
+    expect(runQuotas(10, [100, 100], [0, 5], [0, 1])).toEqual([1, 9]);
+    // Nobody could have sent more: shared by messages left.
+    expect(runQuotas(10, [100, 300], [1, 1], [0, 0])).toEqual([3, 7]); // 2.5 and 7.5: the tie to the lower part
+    expect(runQuotas(Infinity, [1, 1], [0, 0], [0, 1])).toEqual([Infinity, Infinity]);
+    for (const [size, left, sent, busy] of [[7, [5, 3, 9], [1, 0, 4], [0, 1, 1]], [1_000, [333, 0, 334, 1], [10, 0, 400, 0], [0, 0, 1, 0]], [3, [10, 1, 1], [0, 0, 0], [1, 0, 0]]] as const) {
+      const q = runQuotas(size, left, sent, busy);
+      expect(q.reduce((a, b) => a + b, 0)).toBe(size);
+      q.forEach((x, k) => expect(x >= 1 || left[k] === 0).toBe(true));
+    }
+    // A short run's quotas follow what parts could send; a long run's, the messages left.
+    const closed = { opens: 0, closes: 10_000, quota: 5 };
+    expect(schedule(closed, reports(0, 9_000, 0, [100, 100], 9_000, [2, 5], [0, 1]), 10, G, 0).quota).toBe(3);
+    expect(schedule(closed, reports(0, 200_000, 0, [100, 100], 200_000, [2, 5], [0, 1]), 10, G, 0).quota).toBe(5);
   });
 
   it('apportions a batch by largest remainder, with at least one for each part with messages left', () => {

@@ -8,6 +8,7 @@ import { runThreads, type ThreadResult } from './threads.js';
 import { runRedis, type RedisResults } from './redis.js';
 import { runLatency, type LatencyResults } from './latency.js';
 import { runPlanning } from './planning.js';
+import type { PlanQualityRow } from './plan-quality.js';
 import { runSustained } from './sustained/index.js';
 import type { SustainedResults } from './sustained/types.js';
 import { renderReport } from './report/index.js';
@@ -248,6 +249,14 @@ function printPlanning(planning: unknown): void {
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => text(r[c]).length)));
   console.log(`  ${columns.map((c, i) => c.padStart(widths[i] as number)).join('  ')}`);
   for (const r of rows) console.log(`  ${columns.map((c, i) => text(r[c]).padStart(widths[i] as number)).join('  ')}`);
+  const quality = typeof planning === 'object' && planning !== null && 'quality' in planning && Array.isArray(planning.quality) ? (planning.quality as PlanQualityRow[]) : [];
+  if (quality.length === 0) return;
+  console.log('\nplan quality by threads (hours from the start to the last send; batch runs; violations found by the checker)');
+  const campaigns = [...new Set(quality.map((q) => q.campaign))];
+  for (const c of campaigns) {
+    const of = quality.filter((q) => q.campaign === c);
+    console.log(`  ${`${c} (${(of[0]?.recipients ?? 0).toLocaleString('en')})`.padEnd(36)} ${of.map((q) => `${q.threads} thread${q.threads > 1 ? 's' : ''} ${q.finishHours.toFixed(2)} h, ${q.runs} runs${q.violations > 0 ? `, ${q.violations} VIOLATIONS` : ''}`).join(' · ')}`);
+  }
 }
 
 function printSustained(s: SustainedResults): void {

@@ -16,6 +16,7 @@ import { planCampaignInPhases, type PlanPhases } from '../src/scheduler/parallel
 import { readRecipientFile, screenRecipients, screenRecipientsAsync, screenRecipientsParallel } from '../src/scheduler/recipients/index.js';
 import type { RecipientRow } from '../src/scheduler/recipients/types.js';
 import { checkLedger } from '../src/verify/checker.js';
+import { runPlanQuality, type PlanQualityRow } from './plan-quality.js';
 import type { Category, Millis } from '../src/core/types.js';
 
 export interface PlanningResult {
@@ -235,7 +236,7 @@ async function cpuCeiling(threads: number): Promise<number> {
  * the process's high-water mark so far (rows run in this order, workers share the process),
  * except for `sluice plan`, which runs in a process of its own.
  */
-export async function runPlanning(options: { quick: boolean; log?: (line: string) => void }): Promise<{ rows: PlanningResult[] }> {
+export async function runPlanning(options: { quick: boolean; log?: (line: string) => void }): Promise<{ rows: PlanningResult[]; quality: PlanQualityRow[] }> {
   const start = Date.UTC(2026, 0, 5, 9, 0, 0) as Millis;
   const sizes = options.quick ? [10_000] : [100_000, 1_000_000];
   const pooled = options.quick ? 10_000 : 1_000_000;
@@ -276,5 +277,7 @@ export async function runPlanning(options: { quick: boolean; log?: (line: string
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { rows };
+  // What splitting batch runs between threads does to the campaign's length.
+  const quality = await runPlanQuality(options.quick ? 2_000 : 20_000, WORKER_FILE);
+  return { rows, quality };
 }

@@ -101,6 +101,14 @@ export function computeVerdict(results: BenchResults): Verdict {
         notes.push(`planning ${describeRow(row)}: ${speedup}x faster than 1 thread${phase}${machine} (timing: reported, not failed)`);
       }
     }
+    // The plan-quality campaigns are checked by the independent checker too.
+    const quality = typeof results.planning === 'object' && results.planning !== null && 'quality' in results.planning ? (results.planning as { quality: unknown }).quality : undefined;
+    if (Array.isArray(quality)) {
+      for (const q of quality as Record<string, unknown>[]) {
+        const violations = typeof q['violations'] === 'number' ? q['violations'] : 0;
+        check(violations === 0, { kind: 'verification', subject: `plan quality ${String(q['campaign'])}, ${String(q['threads'])} threads`, detail: `the independent checker found ${violations} violated limit(s) in the plan` });
+      }
+    }
   }
 
   return { ok: failures.length === 0, checks, failures, notes };

@@ -86,6 +86,9 @@ describe('CI verdict', () => {
     expect(kinds(fixture({ planning: { rows: [{ recipients: 10, verifiedOk: true, violations: 0 }, { recipients: 20, verifiedOk: false, violations: 3 }] } }))).toEqual(['verification']);
     expect(kinds(fixture({ planning: { rows: [{ recipients: 10, violations: 1 }] } }))).toEqual(['verification']);
     expect(kinds(fixture({ planning: { rows: [{ recipients: 10, verifiedOk: true, violations: 0 }] } }))).toEqual([]);
+    // The plan-quality campaigns (1, 2 and 3 threads) fail the verdict on a violation too.
+    expect(kinds(fixture({ planning: { rows: [], quality: [{ campaign: 'c', threads: 2, finishHours: 5, runs: 20, violations: 0 }] } }))).toEqual([]);
+    expect(kinds(fixture({ planning: { rows: [], quality: [{ campaign: 'c', threads: 1, violations: 0 }, { campaign: 'c', threads: 3, violations: 2 }] } }))).toEqual(['verification']);
   });
 
   it('says when the selected suites check nothing', () => {

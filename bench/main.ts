@@ -13,7 +13,7 @@ import { runSustained } from './sustained/index.js';
 import type { SustainedResults } from './sustained/types.js';
 import { renderReport } from './report/index.js';
 import { computeVerdict, formatVerdict } from './report/verdict.js';
-import { planningColumns, planningRows } from './report/planning-rows.js';
+import { planningColumns, planningQuality, planningRows } from './report/planning-rows.js';
 import { DEFAULT_SUITES, SUITES, type BenchResults, type MachineDetails, type SuiteError, type SuiteName } from './report/types.js';
 
 /**
@@ -249,7 +249,8 @@ function printPlanning(planning: unknown): void {
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => text(r[c]).length)));
   console.log(`  ${columns.map((c, i) => c.padStart(widths[i] as number)).join('  ')}`);
   for (const r of rows) console.log(`  ${columns.map((c, i) => text(r[c]).padStart(widths[i] as number)).join('  ')}`);
-  const quality = typeof planning === 'object' && planning !== null && 'quality' in planning && Array.isArray(planning.quality) ? (planning.quality as PlanQualityRow[]) : [];
+  // Results this bench wrote: the rows are PlanQualityRow.
+  const quality = planningQuality(planning) as unknown as PlanQualityRow[];
   if (quality.length === 0) return;
   console.log('\nplan quality by threads (hours from the start to the last send; batch runs; violations found by the checker)');
   const campaigns = [...new Set(quality.map((q) => q.campaign))];

@@ -16,6 +16,16 @@ export function planningRows(value: unknown): PlanningRow[] {
   return [value];
 }
 
+/**
+ * The planning suite's plan-quality rows (`quality`, see bench/plan-quality.ts), each an object;
+ * none when the result holds no such list (older results, other shapes).
+ */
+export function planningQuality(value: unknown): PlanningRow[] {
+  if (!isRow(value)) return [];
+  const quality = value['quality'];
+  return Array.isArray(quality) ? quality.filter(isRow) : [];
+}
+
 /** Columns to show: every key holding a number, string or boolean in some row, first-seen order. */
 export function planningColumns(rows: readonly PlanningRow[]): string[] {
   const seen = new Set<string>();

@@ -4,7 +4,7 @@
  * with the machine. Peers are expected to overshoot: that is reported, not failed.
  */
 import type { BenchResults } from './types.js';
-import { planningRows } from './planning-rows.js';
+import { planningQuality, planningRows } from './planning-rows.js';
 
 export type CheckKind = 'overshoot' | 'double-send' | 'lost' | 'liveness' | 'verification' | 'coverage' | 'error';
 
@@ -102,12 +102,9 @@ export function computeVerdict(results: BenchResults): Verdict {
       }
     }
     // The plan-quality campaigns are checked by the independent checker too.
-    const quality = typeof results.planning === 'object' && results.planning !== null && 'quality' in results.planning ? (results.planning as { quality: unknown }).quality : undefined;
-    if (Array.isArray(quality)) {
-      for (const q of quality as Record<string, unknown>[]) {
-        const violations = typeof q['violations'] === 'number' ? q['violations'] : 0;
-        check(violations === 0, { kind: 'verification', subject: `plan quality ${String(q['campaign'])}, ${String(q['threads'])} threads`, detail: `the independent checker found ${violations} violated limit(s) in the plan` });
-      }
+    for (const q of planningQuality(results.planning)) {
+      const violations = typeof q['violations'] === 'number' ? q['violations'] : 0;
+      check(violations === 0, { kind: 'verification', subject: `plan quality ${String(q['campaign'])}, ${String(q['threads'])} threads`, detail: `the independent checker found ${violations} violated limit(s) in the plan` });
     }
   }
 

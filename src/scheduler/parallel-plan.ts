@@ -51,7 +51,7 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
  * How long each phase of a parallel plan took, in ms: laying the campaign out and splitting it
  * (the calling thread), the workers (from the first task handed to the pool to the last part's
  * outcome, pool start included; merging the parts' outcomes counts here too), and building the
- * plan's rows and sends (the calling thread).
+ * plan's rows and sends (the calling thread). Shutting the pool down falls in none of them.
  */
 export interface PlanPhases {
   prepareMs: number;

@@ -106,7 +106,7 @@ export function schedule(current: RunOpening, reports: RunReports, size: number,
 }
 
 /** A run whose span is over 1/LONG_RUN of the gap is long (see `schedule`). */
-export const LONG_RUN = 8;
+const LONG_RUN = 8;
 
 /** The run whose reports open the run after `run` (`current`): its own when it has no close. */
 export function reportsOf(run: number, current: RunOpening): number {

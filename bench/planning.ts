@@ -17,7 +17,9 @@ import { readRecipientFile, screenRecipients, screenRecipientsAsync, screenRecip
 import type { RecipientRow } from '../src/scheduler/recipients/types.js';
 import { checkLedger } from '../src/verify/checker.js';
 import { runPlanQuality, type PlanQualityRow } from './plan-quality.js';
-import type { Category, Millis } from '../src/core/types.js';
+import type { Category, CommittedSend, Millis, Policy } from '../src/core/types.js';
+import { columnarSends } from '../src/scheduler/columnar-plan.js';
+import { recipientColumns, type RecipientColumns } from '../src/scheduler/recipient-columns.js';
 
 export interface PlanningResult {
   /**
@@ -99,17 +101,34 @@ const WORKER_FILE = new URL('./plan-worker.js', import.meta.url);
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as () => void;
 
-/** Plans once in-thread (`pool` false) or on a pool of `threads` workers; `check` false skips the verifier (a repeat). */
+/** A campaign's recipients as columns (see `syntheticRecipients`): what the columnar planners take. */
+export function syntheticColumns(list: readonly CampaignRecipient[]): RecipientColumns {
+  return recipientColumns(list);
+}
+
+/**
+ * Plans once in-thread (`pool` false: `planCampaign`, recipient and plan objects) or on a pool
+ * of `threads` workers (`planCampaignColumnsParallel`'s path: recipients and plan as columns);
+ * `check` false skips the verifier (a repeat).
+ */
 export async function planOnce(recipients: number, start: Millis, pool = false, threads = 1, check = true): Promise<PlanningResult> {
   const policy = loadPolicy('conservative');
   const list = syntheticRecipients(recipients);
+  const columns = pool ? syntheticColumns(list) : null;
   const options = { policy, numbers: ['n1', 'n2', 'n3', 'n4'], portfolio: 'bench', campaign: 'bench', start, accountStartedAt: start - 90 * 86_400_000 };
   collect();
   const began = performance.now();
   const phases: PlanPhases = { prepareMs: 0, workersMs: 0, assembleMs: 0 };
-  const plan = pool ? await planCampaignInPhases(list, { ...options, threads, workerFile: WORKER_FILE }, phases) : await planCampaign(list, options);
+  let planned: { policy: Policy; sends: () => CommittedSend[]; sent: number; rows: number };
+  if (columns !== null) {
+    const plan = await planCampaignInPhases(columns, { ...options, threads, workerFile: WORKER_FILE }, phases);
+    planned = { policy: plan.policy, sends: () => columnarSends(plan, columns, options), sent: plan.timeOrder.length, rows: plan.count };
+  } else {
+    const plan = await planCampaign(list, options);
+    planned = { policy: plan.policy, sends: () => plan.sends as CommittedSend[], sent: plan.sends.length, rows: plan.rows.length };
+  }
   const planningMs = performance.now() - began;
-  const report = check ? checkLedger(plan.policy, plan.sends) : { violations: [] };
+  const report = check ? checkLedger(planned.policy, planned.sends()) : { violations: [] };
   const wallMs = performance.now() - began;
   return {
     name: pool ? 'pool' : 'in-thread',
@@ -119,8 +138,8 @@ export async function planOnce(recipients: number, start: Millis, pool = false, 
     planningMs: Math.round(planningMs),
     screeningUsPerRow: Number(screeningCost(start).toFixed(1)),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    messagesPlanned: plan.sends.length,
-    skipped: plan.rows.length - plan.sends.length,
+    messagesPlanned: planned.sent,
+    skipped: planned.rows - planned.sent,
     verifiedOk: report.violations.length === 0,
     violations: report.violations.length,
     ...(pool ? { workersMs: Math.round(phases.workersMs), serialMs: Math.round(phases.prepareMs + phases.assembleMs) } : {}),

@@ -21,8 +21,10 @@ export { compileWindows, nextAllowedInstant, isAllowedAt, WINDOW_PRESETS } from 
 export { CATEGORIES, SCOPES, WEEKDAYS } from './core/types.js';
 
 // Campaign planning
-export { planCampaign } from './scheduler/campaign.js';
-export { planCampaignParallel } from './scheduler/parallel-plan.js';
+export { planCampaign, planCampaignColumns } from './scheduler/campaign.js';
+export { planCampaignParallel, planCampaignColumnsParallel } from './scheduler/parallel-plan.js';
+export { CAMPAIGN_CATEGORIES, recipientColumns } from './scheduler/recipient-columns.js';
+export { columnarSends, skipOf } from './scheduler/columnar-plan.js';
 
 // Independent verification
 export { checkLedger } from './verify/checker.js';
@@ -56,6 +58,8 @@ export type {
 export type { AdmissionStore, AdmitCallOptions, CancelOptions, CancelOutcome, CancelRefusal } from './store/contract.js';
 export type { CampaignRecipient, CampaignOptions, CampaignPlan, PlanRow } from './scheduler/campaign.js';
 export type { BatchRun } from './scheduler/batches.js';
+export type { RecipientColumns } from './scheduler/recipient-columns.js';
+export type { ColumnarPlan, SendContext } from './scheduler/columnar-plan.js';
 export type { ParallelPlanOptions } from './scheduler/parallel-plan.js';
 export type { RedisStoreOptions, RedisClient } from './store/redis/redis-store.js';
 export type { MemoryStoreOptions, PreparedMessage } from './store/memory/memory-store.js';

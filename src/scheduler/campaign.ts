@@ -1,12 +1,12 @@
-import type { BatchRule, Category, CommittedSend, Message, Millis, Policy, RefusalReason } from '../core/types.js';
-import { validateE164, validateMessage } from '../core/policy/index.js';
-import { ValidationError } from '../errors.js';
+import type { Category, CommittedSend, Millis, Policy, RefusalReason } from '../core/types.js';
 import type { AdmissionStore } from '../store/contract.js';
-import { MemoryStore, rawRefusalReason } from '../store/memory/memory-store.js';
+import { MemoryStore } from '../store/memory/memory-store.js';
 import { withAccountTier } from './account-tier.js';
-import { e164Digits } from './e164-digits.js';
-import { batchRuns, type BatchRun } from './batches.js';
-import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, planCompact, reserveCampaignKeys, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
+import type { BatchRun } from './batches.js';
+import { columnarPlan, skipOf, timeOrderOf, type ColumnarPlan } from './columnar-plan.js';
+import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, planCompact, reserveCampaignKeys, type CompactCampaign } from './compact-plan.js';
+import { allDistinct } from './distinct-numbers.js';
+import { checkRecipientColumns, columnMessage, recipientColumns, type RecipientColumns } from './recipient-columns.js';
 import { planInTimeOrderAsync, ruleNames } from './time-ordered-planner.js';
 
 /** A recipient that passed screening: canonical number, resolved zone, category. */
@@ -54,8 +54,6 @@ export interface CampaignPlan {
   readonly policy: Policy;
 }
 
-const PRIORITY: Readonly<Record<string, number>> = Object.fromEntries(CATEGORY_ORDER.map((c, i) => [c, i]));
-
 /**
  * Plans one campaign: spreads recipients over the pool of numbers (least loaded first), orders
  * competing messages by category priority (authentication and utility go before service and
@@ -67,14 +65,30 @@ const PRIORITY: Readonly<Record<string, number>> = Object.fromEntries(CATEGORY_O
  * integers per recipient); with one, it offers every message through the store's contract.
  */
 export async function planCampaign(recipients: readonly CampaignRecipient[], o: CampaignOptions): Promise<CampaignPlan> {
+  const columns = recipientColumns(recipients);
+  const prepared = prepareCampaign(columns, o);
+  const plan = o.store ? await planThroughStore(columns, o, prepared, o.store) : planPrepared(prepared, o);
+  return objectPlan(recipients, o, plan);
+}
+
+/**
+ * `planCampaign` for a campaign held as columns (see RecipientColumns), returning the plan as
+ * columns: no row, send or message object per recipient on the way in or out. The same plan as
+ * `planCampaign` gives for the same recipients.
+ */
+export async function planCampaignColumns(recipients: RecipientColumns, o: CampaignOptions): Promise<ColumnarPlan> {
   const prepared = prepareCampaign(recipients, o);
-  if (o.store) return planThroughStore(recipients, o, prepared, o.store);
-  const store = campaignStore(prepared.policy, recipients.length, o, prepared.columns.commitAheadMs);
+  return o.store ? planThroughStore(recipients, o, prepared, o.store) : planPrepared(prepared, o);
+}
+
+/** A prepared campaign planned on a private embedded store, on this thread. */
+function planPrepared(prepared: PreparedCampaign, o: CampaignOptions): ColumnarPlan {
+  const n = prepared.order.length;
+  const store = campaignStore(prepared.policy, n, o, prepared.columns.commitAheadMs);
   const compact = withKeys(prepared, store);
-  const n = compact.to.length;
   const outcome = outcomeViews(outcomeBuffer(n), n);
   planCompact(store, compact, outcome);
-  return assemblePlan(recipients, o, prepared, outcome);
+  return columnarPlan(prepared.policy, o.numbers.length, prepared.order, compact.number, outcome, timeOrderOf(outcome.sendAt));
 }
 
 /** A campaign checked and laid out for planning: the policy of the account's tier, and the messages in priority order as columns. */
@@ -82,8 +96,6 @@ export interface PreparedCampaign {
   readonly policy: Policy;
   /** Recipient index per planned position (priority order). */
   readonly order: Int32Array;
-  /** Sending number (index in `options.numbers`) per recipient. */
-  readonly fromOf: Uint16Array;
   /** The columns, without the store's key reservations (see `withKeys`). */
   readonly columns: Omit<CompactCampaign, 'keyBase' | 'memberBase'>;
   /** Distinct recipients and distinct (number, recipient) pairs. */
@@ -116,44 +128,29 @@ function denseIds(values: Float64Array): { ids: Int32Array; count: number } {
   return { ids, count: u };
 }
 
+/** Ids 0 … n−1 by position: the recipient (and pair) ids of a campaign whose recipients are all distinct. */
+function positionIds(n: number): { ids: Int32Array; count: number } {
+  const ids = new Int32Array(n);
+  for (let k = 0; k < n; k++) ids[k] = k;
+  return { ids, count: n };
+}
+
+/**
+ * How a prepared campaign numbers its recipients: `check` by position when they are all
+ * distinct (checked here), else by value; `positions` by position without the check (a parallel
+ * plan checks on its workers and prepares again with `dense` when they find a duplicate);
+ * `dense` by value.
+ */
+export type RecipientIds = 'check' | 'positions' | 'dense';
+
 /** Validates the campaign (typed errors naming the recipient) and lays it out in priority order. */
-export function prepareCampaign(recipients: readonly CampaignRecipient[], o: CampaignOptions): PreparedCampaign {
+export function prepareCampaign(c: RecipientColumns, o: CampaignOptions, ids: RecipientIds = 'check'): PreparedCampaign {
   if (o.numbers.length === 0) throw new RangeError('Expected `numbers` to name at least one sending number');
   if (o.numbers.length > 65_535) throw new RangeError(`Expected \`numbers\` to hold at most 65,535 numbers, got ${o.numbers.length}`);
+  checkRecipientColumns(c, o, o.numbers);
   const policy = withAccountTier(o.policy, o.accountStartedAt, o.start);
-  const m = recipients.length;
-  const rank = new Uint8Array(m);
-  const zoneIds = new Map<string, number>();
-  const zoneOf = new Uint16Array(m);
-  const digits = new Float64Array(m);
-  // Every recipient's number is checked; the other fields once per distinct (category, zone),
-  // through the full message validation, with the recipient's path in the error.
-  // Classes already validated, by category rank and zone id: a bit each (no string per row).
-  const seen = new Uint8Array(CATEGORY_ORDER.length * 65_536);
-  for (let i = 0; i < m; i++) {
-    const r = recipients[i]!;
-    const p = PRIORITY[r.category];
-    if (p === undefined) throw new ValidationError(`recipients[${i}].category`, `one of ${CATEGORY_ORDER.join(', ')}`, r.category);
-    rank[i] = p;
-    const d = e164Digits(r.to);
-    if (d < 0) {
-      validateE164(r.to, `recipients[${i}].to`); // throws, naming the recipient
-      throw new ValidationError(`recipients[${i}].to`, 'a canonical E.164 number', r.to);
-    }
-    digits[i] = d;
-    let z = zoneIds.get(r.timeZone);
-    if (z === undefined) {
-      if (zoneIds.size >= 65_535) throw new ValidationError(`recipients[${i}].timeZone`, 'one of at most 65,535 distinct zones in a campaign', r.timeZone);
-      zoneIds.set(r.timeZone, (z = zoneIds.size));
-    }
-    zoneOf[i] = z;
-    const classKey = p * 65_536 + z;
-    if (seen[classKey] === 0) {
-      seen[classKey] = 1;
-      validateMessage(messageOf(r, o, o.numbers[0] as string), `recipients[${i}]`);
-    }
-  }
-  for (const [k, from] of o.numbers.entries()) validateMessage(messageOf(recipients[0] ?? { id: 'x', row: 1, to: '+10000000000', timeZone: 'UTC', category: 'marketing' }, o, from), `numbers[${k}]`);
+  const m = c.to.length;
+  const rank = c.category;
   // Stable counting sort by priority: input order within a category.
   const counts = new Int32Array(CATEGORY_ORDER.length + 1);
   for (let i = 0; i < m; i++) counts[(rank[i] as number) + 1] = (counts[(rank[i] as number) + 1] as number) + 1;
@@ -165,7 +162,6 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
     counts[k] = (counts[k] as number) + 1;
   }
   // Least loaded number first, ties to the lowest index: in priority order that is a rotation.
-  const fromOf = new Uint16Array(m);
   const to = new Float64Array(m);
   const number = new Uint16Array(m);
   const zone = new Uint16Array(m);
@@ -173,17 +169,21 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
   const pool = o.numbers.length;
   for (let k = 0; k < m; k++) {
     const i = order[k] as number;
-    const from = k % pool;
-    fromOf[i] = from;
-    to[k] = digits[i] as number;
-    number[k] = from;
-    zone[k] = zoneOf[i] as number;
+    to[k] = c.to[i] as number;
+    number[k] = k % pool;
+    zone[k] = c.zone[i] as number;
     category[k] = rank[i] as number;
   }
-  const recipientIds = denseIds(to);
-  const pairKeys = new Float64Array(m);
-  for (let k = 0; k < m; k++) pairKeys[k] = (recipientIds.ids[k] as number) * pool + (number[k] as number);
-  const pairIds = recipientIds.count === m ? recipientIds : denseIds(pairKeys);
+  // Distinct recipients (a screened campaign's always are) are numbered by position, and so are
+  // their pairs; else dense ids by value.
+  const distinct = ids === 'positions' || (ids === 'check' && allDistinct(c.to));
+  const recipientIds = distinct ? positionIds(m) : denseIds(to);
+  let pairIds = recipientIds;
+  if (!distinct) {
+    const pairKeys = new Float64Array(m);
+    for (let k = 0; k < m; k++) pairKeys[k] = (recipientIds.ids[k] as number) * pool + (number[k] as number);
+    pairIds = denseIds(pairKeys);
+  }
   const columns = {
     portfolio: o.portfolio,
     campaign: o.campaign,
@@ -191,7 +191,7 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
     deadline: o.deadline ?? null,
     commitAheadMs: o.commitAheadMs ?? 60_000,
     numbers: o.numbers,
-    zones: [...zoneIds.keys()],
+    zones: c.zones,
     to,
     recipient: recipientIds.ids,
     pair: pairIds.ids,
@@ -199,7 +199,7 @@ export function prepareCampaign(recipients: readonly CampaignRecipient[], o: Cam
     zone,
     category,
   };
-  return { policy, order, fromOf, columns, recipientCount: recipientIds.count, pairCount: pairIds.count };
+  return { policy, order, columns, recipientCount: recipientIds.count, pairCount: pairIds.count };
 }
 
 /** A private embedded store sized for a campaign of n recipients. */
@@ -218,24 +218,10 @@ export function campaignStore(policy: Policy, n: number, o: Pick<CampaignOptions
   return MemoryStore.create(policy, { capacity: { maxMessages: 16, members: keys, keys: sized, daysPerKey, keyLength } });
 }
 
-function messageOf(r: CampaignRecipient, o: CampaignOptions, from: string): Message {
-  return {
-    id: `${o.campaign}:${r.row}`,
-    to: r.to,
-    from,
-    portfolio: o.portfolio,
-    category: r.category,
-    campaign: o.campaign,
-    timeZone: r.timeZone,
-    notBefore: o.start,
-    ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
-  };
-}
-
 /** Every message through the store contract (one awaited admission at a time). */
-async function planThroughStore(recipients: readonly CampaignRecipient[], o: CampaignOptions, prepared: PreparedCampaign, store: AdmissionStore): Promise<CampaignPlan> {
-  const { order, fromOf } = prepared;
-  const messages = Array.from(order, (i) => messageOf(recipients[i]!, o, o.numbers[fromOf[i] as number] as string));
+async function planThroughStore(c: RecipientColumns, o: CampaignOptions, prepared: PreparedCampaign, store: AdmissionStore): Promise<ColumnarPlan> {
+  const { order, columns } = prepared;
+  const messages = Array.from(order, (i, k) => columnMessage(c, i, o, o.numbers[columns.number[k] as number] as string));
   const outcome = await planInTimeOrderAsync(store, messages, o.start, o.commitAheadMs !== undefined ? { commitAheadMs: o.commitAheadMs } : {});
   const n = messages.length;
   const compact = outcomeViews(outcomeBuffer(n), n);
@@ -253,79 +239,30 @@ async function planThroughStore(recipients: readonly CampaignRecipient[], o: Cam
     compact.refusal[k] = REFUSAL_CODES[d.reason] ?? -3;
     compact.rule[k] = d.limit === null ? -1 : (ids.get(d.limit) ?? -1);
   });
-  return assemblePlan(recipients, o, prepared, compact);
+  return columnarPlan(prepared.policy, o.numbers.length, order, columns.number, compact, timeOrderOf(compact.sendAt));
 }
 
 const REFUSAL_CODES: Partial<Record<RefusalReason, number>> = { deadline: -1, 'wait-exceeds-max': -2, never: -3, capacity: -4 };
 
-/** Rows, time-ordered sends, batches and hold counts from a compact outcome (positions in priority order). */
-export function assemblePlan(recipients: readonly CampaignRecipient[], o: CampaignOptions, prepared: PreparedCampaign, outcome: CompactOutcome): CampaignPlan {
-  const { policy, order, fromOf } = prepared;
+/** The plan's rows (input order) and time-ordered sends as objects, from its columns. */
+export function objectPlan(recipients: readonly CampaignRecipient[], o: CampaignOptions, plan: ColumnarPlan): CampaignPlan {
   const m = recipients.length;
-  const names = ruleNames(policy);
-  const posOf = new Int32Array(m);
-  for (let k = 0; k < m; k++) posOf[order[k] as number] = k;
-  const held = new Float64Array(Math.min(32, names.length));
-  let sent = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let k = 0; k < m; k++) {
-    const t = outcome.sendAt[k] as number;
-    if (t === t) {
-      sent++;
-      if (t < min) min = t;
-      if (t > max) max = t;
-    }
-    let bits = outcome.held[k] as number;
-    while (bits !== 0) {
-      const low = bits & -bits;
-      const id = 31 - Math.clz32(low);
-      if (id < held.length) held[id] = (held[id] as number) + 1;
-      bits ^= low;
-    }
-  }
-  // Sent recipients by (sendAt, input position).
-  const byTime = new Int32Array(sent);
-  if (sent > 0 && (max - min + 1) * m < 2 ** 52) {
-    const keys = new Float64Array(sent);
-    let j = 0;
-    for (let i = 0; i < m; i++) {
-      const t = outcome.sendAt[posOf[i] as number] as number;
-      if (t === t) keys[j++] = (t - min) * m + i;
-    }
-    keys.sort();
-    for (let k = 0; k < sent; k++) byTime[k] = (keys[k] as number) % m;
-  } else {
-    let j = 0;
-    for (let i = 0; i < m; i++) if (outcome.sendAt[posOf[i] as number] === outcome.sendAt[posOf[i] as number]) byTime[j++] = i;
-    byTime.sort((a, b) => (outcome.sendAt[posOf[a] as number] as number) - (outcome.sendAt[posOf[b] as number] as number) || a - b);
-  }
-  const sends: CommittedSend[] = new Array(sent);
-  for (let k = 0; k < sent; k++) {
-    const i = byTime[k] as number;
+  const sends: CommittedSend[] = new Array(plan.timeOrder.length);
+  for (let j = 0; j < sends.length; j++) {
+    const i = plan.timeOrder[j] as number;
     const r = recipients[i]!;
-    sends[k] = { id: `${o.campaign}:${r.row}`, sendAt: outcome.sendAt[posOf[i] as number] as number, to: r.to, from: o.numbers[fromOf[i] as number] as string, portfolio: o.portfolio, category: r.category, cost: 1, campaign: o.campaign, timeZone: r.timeZone };
+    sends[j] = { id: `${o.campaign}:${r.row}`, sendAt: plan.sendAt[i] as number, to: r.to, from: o.numbers[plan.from[i] as number] as string, portfolio: o.portfolio, category: r.category, cost: 1, campaign: o.campaign, timeZone: r.timeZone };
   }
-  const gap = policy.limits.find((r): r is BatchRule => r.kind === 'batch')?.gapMs ?? 15 * 60_000;
-  const { runs, batchOf } = batchRuns(sends, gap);
-  const batchOfRecipient = new Int32Array(m);
-  for (let k = 0; k < sent; k++) batchOfRecipient[byTime[k] as number] = batchOf[k] as number;
-
   const rows: PlanRow[] = new Array(m);
   for (let i = 0; i < m; i++) {
     const r = recipients[i]!;
-    const k = posOf[i] as number;
-    const t = outcome.sendAt[k] as number;
+    const t = plan.sendAt[i] as number;
     if (t === t) {
-      rows[i] = { kind: 'send', id: r.id, row: r.row, to: r.to, from: o.numbers[fromOf[i] as number] as string, sendAt: t, batch: batchOfRecipient[i] as number, category: r.category, timeZone: r.timeZone };
+      rows[i] = { kind: 'send', id: r.id, row: r.row, to: r.to, from: o.numbers[plan.from[i] as number] as string, sendAt: t, batch: plan.batch[i] as number, category: r.category, timeZone: r.timeZone };
     } else {
-      const rule = outcome.rule[k] as number;
-      rows[i] = { kind: 'skip', id: r.id, row: r.row, reason: rawRefusalReason(outcome.refusal[k] as number), detail: rule >= 0 ? (names[rule] ?? null) : null };
+      const skip = skipOf(plan, i)!;
+      rows[i] = { kind: 'skip', id: r.id, row: r.row, reason: skip.reason, detail: skip.detail };
     }
   }
-  const heldBy = new Map<string, number>();
-  held.forEach((count, id) => {
-    if (count > 0) heldBy.set(names[id] as string, count);
-  });
-  return { rows, sends, batches: runs, heldBy, policy };
+  return { rows, sends, batches: plan.batches, heldBy: plan.heldBy, policy: plan.policy };
 }

@@ -67,6 +67,30 @@ export function outcomeViews(buffer: ArrayBuffer, n: number): CompactOutcome {
 }
 
 /**
+ * What a planning worker hands back for its n messages, in one buffer: the outcome, the part's
+ * sends in time order (local indices, see `timeOrderOf`), and how many it sent.
+ */
+export function partResultBuffer(n: number): ArrayBuffer {
+  return new ArrayBuffer(orderOffset(n) + n * 4 + 4);
+}
+
+export interface PartResult {
+  readonly outcome: CompactOutcome;
+  /** Room for the time order (n entries); `sent` of them are used. */
+  readonly order: Int32Array;
+  /** [sent]. */
+  readonly tail: Int32Array;
+}
+
+export function partResultViews(buffer: ArrayBuffer, n: number): PartResult {
+  const at = orderOffset(n);
+  return { outcome: outcomeViews(buffer, n), order: new Int32Array(buffer, at, n), tail: new Int32Array(buffer, at + n * 4, 1) };
+}
+
+/** The outcome's 15 bytes per message, rounded up to a whole Int32. */
+const orderOffset = (n: number): number => Math.ceil((n * 15) / 4) * 4;
+
+/**
  * Reserves, in the campaign's store, one anonymous key per recipient (or pair) for each rule of
  * recipient (or pair) scope, and one member per recipient (per pair for number and pair scopes)
  * for each distinct rule. Returns `keyBase` and `memberBase` for CompactCampaign.

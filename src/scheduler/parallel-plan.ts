@@ -1,12 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { PlanWorkerError } from '../errors.js';
-import { assemblePlan, campaignStore, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient, type PreparedCampaign } from './campaign.js';
+import { campaignStore, objectPlan, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient, type PreparedCampaign } from './campaign.js';
+import { columnarPlan, mergeTimeOrders, type ColumnarPlan } from './columnar-plan.js';
+import { allDistinct } from './distinct-numbers.js';
+import { recipientColumns, type RecipientColumns } from './recipient-columns.js';
 import type { BatchRule, Policy } from '../core/types.js';
 import type { MemoryStore } from '../store/memory/memory-store.js';
-import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
+import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, partResultViews, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
 import { partClockBuffer } from './part-clock.js';
-import { packTask, type PlanTask } from './plan-task.js';
+import { columnBytes, packTask, type PlanTask } from './plan-task.js';
 import { apportion, runBarrierBuffer } from './run-barrier.js';
 import { workerExecArgv, workerScriptPath } from './worker-path.js';
 
@@ -44,6 +47,15 @@ export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
  * PlanWorkerError carrying its error as `cause`; the pool is shut down either way.
  */
 export async function planCampaignParallel(recipients: readonly CampaignRecipient[], o: ParallelPlanOptions): Promise<CampaignPlan> {
+  return objectPlan(recipients, o, await planCampaignInPhases(recipientColumns(recipients), o, null));
+}
+
+/**
+ * `planCampaignParallel` for a campaign held as columns (see RecipientColumns), returning the
+ * plan as columns (see `planCampaignColumns`): what a caller with a million recipients uses to
+ * keep the calling thread's share of the work small, so that the threads' share scales.
+ */
+export async function planCampaignColumnsParallel(recipients: RecipientColumns, o: ParallelPlanOptions): Promise<ColumnarPlan> {
   return planCampaignInPhases(recipients, o, null);
 }
 
@@ -51,7 +63,7 @@ export async function planCampaignParallel(recipients: readonly CampaignRecipien
  * How long each phase of a parallel plan took, in ms: laying the campaign out and splitting it
  * (the calling thread), the workers (from the first task handed to the pool to the last part's
  * outcome, pool start included; merging the parts' outcomes counts here too), and building the
- * plan's rows and sends (the calling thread). Shutting the pool down falls in none of them.
+ * plan's columns (the calling thread). Shutting the pool down falls in none of them.
  */
 export interface PlanPhases {
   prepareMs: number;
@@ -60,10 +72,10 @@ export interface PlanPhases {
 }
 
 /**
- * `planCampaignParallel`, timing its phases into `phases` when given (for the planning bench,
- * which shows what part of a plan the threads share; not in the package's API).
+ * `planCampaignColumnsParallel`, timing its phases into `phases` when given (for the planning
+ * bench, which shows what part of a plan the threads share; not in the package's API).
  */
-export async function planCampaignInPhases(recipients: readonly CampaignRecipient[], o: ParallelPlanOptions, phases: PlanPhases | null): Promise<CampaignPlan> {
+export async function planCampaignInPhases(recipients: RecipientColumns, o: ParallelPlanOptions, phases: PlanPhases | null): Promise<ColumnarPlan> {
   const threads = o.threads ?? 2;
   if (!Number.isSafeInteger(threads) || threads < 1 || threads > 256) {
     throw new RangeError(`Expected \`threads\` to be an integer from 1 to 256, got ${String(threads)}`);
@@ -72,22 +84,37 @@ export async function planCampaignInPhases(recipients: readonly CampaignRecipien
   // The workers start (a thread and its modules each) while this thread lays the campaign out.
   const size = Math.max(1, Math.min(threads, o.numbers.length));
   const pool = new Piscina({ filename, minThreads: size, maxThreads: size, idleTimeout: 1_000, atomics: 'disabled', execArgv: workerExecArgv() });
-  let planned: { readonly prepared: PreparedCampaign; readonly outcome: CompactOutcome };
+  let planned: { readonly prepared: PreparedCampaign; readonly outcome: CompactOutcome; readonly timePositions: Int32Array };
   try {
     planned = await planOnPool(pool, recipients, o, threads, phases);
   } finally {
     await pool.destroy();
   }
   const began = performance.now();
-  const plan = assemblePlan(recipients, o, planned.prepared, planned.outcome);
+  const { prepared, outcome, timePositions } = planned;
+  const plan = columnarPlan(prepared.policy, o.numbers.length, prepared.order, prepared.columns.number, outcome, timePositions);
   if (phases !== null) phases.assembleMs = performance.now() - began;
   return plan;
 }
 
-/** The campaign laid out, split into parts and planned on `pool` (at least as many threads as parts). */
-async function planOnPool(pool: Piscina, recipients: readonly CampaignRecipient[], o: ParallelPlanOptions, threads: number, phases: PlanPhases | null): Promise<{ prepared: PreparedCampaign; outcome: CompactOutcome }> {
+/**
+ * The campaign laid out, split into parts and planned on `pool` (at least as many threads as
+ * parts). Recipients are first taken to be distinct (so numbered by position, with nothing
+ * sorted before the workers start), and this thread checks that while they plan; if there is a
+ * duplicate, the campaign is laid out again with ids by value and planned again.
+ */
+async function planOnPool(pool: Piscina, recipients: RecipientColumns, o: ParallelPlanOptions, threads: number, phases: PlanPhases | null): Promise<{ prepared: PreparedCampaign; outcome: CompactOutcome; timePositions: Int32Array }> {
   const began = performance.now();
-  const prepared = prepareCampaign(recipients, o);
+  const assumed = prepareCampaign(recipients, o, 'positions');
+  const first = await planRound(pool, assumed, o, threads, true, phases, began);
+  if (first.distinct) return { prepared: assumed, ...first };
+  const again = performance.now();
+  const prepared = prepareCampaign(recipients, o, 'dense');
+  return { prepared, ...(await planRound(pool, prepared, o, threads, false, phases, again)) };
+}
+
+/** One planning of a prepared campaign on the pool; `check`: whether to check that its recipients are distinct (ids by position), reported as `distinct`. */
+async function planRound(pool: Piscina, prepared: PreparedCampaign, o: ParallelPlanOptions, threads: number, check: boolean, phases: PlanPhases | null, began: number): Promise<{ outcome: CompactOutcome; timePositions: Int32Array; distinct: boolean }> {
   const columns = prepared.columns;
   const n = columns.to.length;
   let parts = Math.min(threads, o.numbers.length);
@@ -126,6 +153,15 @@ async function planOnPool(pool: Piscina, recipients: readonly CampaignRecipient[
   }
 
   const sync = { clock: partClockBuffer(parts), parts, ownsRecipients, lookaheadSeconds: 1 };
+  // Every part's columns in one shared buffer, a region each.
+  const offsets = new Float64Array(parts);
+  let bytes = 0;
+  positions.forEach((pos, p) => {
+    offsets[p] = bytes;
+    bytes += columnBytes(pos.length);
+  });
+  const shared = new SharedArrayBuffer(bytes);
+  const into = (p: number) => ({ columns: shared, offset: offsets[p] as number });
   let tasks: PlanTask[];
   if (batch !== null) {
     // Leased batches: the parts share nothing but the batch runs, so each plans on a store of
@@ -146,7 +182,7 @@ async function planOnPool(pool: Piscina, recipients: readonly CampaignRecipient[
     const quotas = apportion(size, counted);
     tasks = positions.map((pos, p) => {
       const lease = { policy: prepared.policy, barrier, size, quota: quotas[p] as number, gapMs, rule, categories: batch.categories, spinMs, recipients: ids.recipients[p] as number, pairs: ids.pairs[p] as number };
-      return packTask({ handle: null, lease }, { ...sync, part: p }, columns, pos, partNumbers[p]!, numberMap, ids);
+      return packTask({ handle: null, lease }, { ...sync, part: p }, columns, pos, partNumbers[p]!, numberMap, into(p), ids);
     });
   } else {
     const store = campaignStore(prepared.policy, n, o, columns.commitAheadMs);
@@ -154,23 +190,35 @@ async function planOnPool(pool: Piscina, recipients: readonly CampaignRecipient[
     separateNumberKeys(store, compact, partNumbers);
     // A part may run this far ahead of the slowest one in simulated time (see PartClock); what
     // it is ahead by is at most how late the slowest part's next sends can slip.
-    tasks = positions.map((pos, p) => packTask({ handle: store.handle, lease: null }, { ...sync, part: p }, compact, pos, partNumbers[p]!, numberMap));
+    tasks = positions.map((pos, p) => packTask({ handle: store.handle, lease: null }, { ...sync, part: p }, compact, pos, partNumbers[p]!, numberMap, into(p)));
   }
   const handed = performance.now();
   if (phases !== null) phases.prepareMs = handed - began;
-  const outcomes = await Promise.all(
+  const running = Promise.all(
     tasks.map(async (task, p) => {
       try {
-        return (await pool.run(task, { name: 'plan', transferList: [task.columns] })) as ArrayBuffer;
+        return (await pool.run(task, { name: 'plan' })) as ArrayBuffer;
       } catch (cause) {
         throw new PlanWorkerError(p, { cause });
       }
     }),
   );
+  // Awaited below; a worker's failure must not count as unhandled while this thread checks.
+  running.catch(() => undefined);
+  let distinct = true;
+  if (check) {
+    // While the workers plan, this thread (otherwise idle) checks that the recipients the plan
+    // numbered by position are indeed distinct, once the pool has had a turn to hand the tasks out.
+    await new Promise((resolve) => setImmediate(resolve));
+    distinct = allDistinct(prepared.columns.to);
+  }
+  const outcomes = await running;
   const outcome = outcomeViews(outcomeBuffer(n), n);
-  positions.forEach((pos, p) => merge(outcome, outcomeViews(outcomes[p]!, pos.length), pos));
+  const results = positions.map((pos, p) => partResultViews(outcomes[p]!, pos.length));
+  positions.forEach((pos, p) => merge(outcome, results[p]!.outcome, pos));
+  const timePositions = mergeTimeOrders(results.map((r, p) => ({ positions: positions[p]!, sendAt: r.outcome.sendAt, order: r.order.subarray(0, r.tail[0]) })));
   if (phases !== null) phases.workersMs = performance.now() - handed;
-  return { prepared, outcome };
+  return { outcome, timePositions, distinct };
 }
 
 /** Keys left unused between two parts' numbers: 16 words of 4 or 8 bytes span at least one 64-byte cache line. */
@@ -201,6 +249,8 @@ function separateNumberKeys(store: MemoryStore, c: CompactCampaign, partNumbers:
 
 /** Whether every recipient id's messages all go from numbers of one part (number k is in part k mod parts). */
 function recipientsInOnePart(recipient: Int32Array, number: Uint16Array, parts: number, recipients: number): boolean {
+  // As many recipients as messages: each is messaged once.
+  if (recipients === recipient.length) return true;
   const partOf = new Int16Array(recipients).fill(-1);
   for (let i = 0; i < recipient.length; i++) {
     const r = recipient[i] as number;
@@ -241,6 +291,20 @@ function leasableBatch(policy: Policy, ownsRecipients: boolean): { readonly rule
  * (each recipient is in one part here, and a pair always is): the maps and the count per part.
  */
 function partLocalIds(recipient: Int32Array, pair: Int32Array, positions: readonly Int32Array[], recipients: number, pairs: number) {
+  if (recipients === recipient.length && pairs === pair.length) {
+    // Every message its own recipient and pair (ids by position, or dense ids of distinct
+    // numbers): a message's local id is its index in its part.
+    const local = new Int32Array(recipient.length);
+    positions.forEach((pos, p) => {
+      for (let k = 0; k < pos.length; k++) local[recipient[pos[k] as number] as number] = k;
+    });
+    const counts = Int32Array.from(positions, (pos) => pos.length);
+    const pairLocal = new Int32Array(pair.length);
+    positions.forEach((pos) => {
+      for (let k = 0; k < pos.length; k++) pairLocal[pair[pos[k] as number] as number] = k;
+    });
+    return { recipient: local, pair: pairLocal, recipients: counts, pairs: counts };
+  }
   const recipientMap = new Int32Array(recipients).fill(-1);
   const pairMap = new Int32Array(pairs).fill(-1);
   const recipientCounts = new Int32Array(positions.length);

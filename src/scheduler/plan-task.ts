@@ -44,8 +44,13 @@ export interface PlanTask {
   readonly keyBase: Int32Array;
   readonly memberBase: Int32Array;
   readonly count: number;
-  /** Columns of `count` messages: to (Float64), recipient and pair (Int32), number and zone (Uint16), category (Uint8). */
-  readonly columns: ArrayBuffer;
+  /**
+   * Columns of `count` messages from byte `offset`: to (Float64), recipient and pair (Int32),
+   * number and zone (Uint16), category (Uint8). Shared by every part of the plan, each in its
+   * own region, so that none is copied to a worker.
+   */
+  readonly columns: SharedArrayBuffer;
+  readonly offset: number;
 }
 
 /** A campaign's columns, with or without the shared store's key reservations. */
@@ -62,11 +67,12 @@ export function packTask(
   positions: Int32Array,
   numbers: readonly string[],
   numberMap: Int32Array,
+  into: { readonly columns: SharedArrayBuffer; readonly offset: number },
   idMap: { readonly recipient: Int32Array; readonly pair: Int32Array } | null = null,
 ): PlanTask {
   const n = positions.length;
-  const columns = new ArrayBuffer(n * 21);
-  const { to, recipient, pair, number, zone, category } = columnViews(columns, n);
+  const { columns, offset } = into;
+  const { to, recipient, pair, number, zone, category } = columnViews(columns, offset, n);
   for (let k = 0; k < n; k++) {
     const i = positions[k] as number;
     to[k] = c.to[i] as number;
@@ -77,24 +83,29 @@ export function packTask(
     category[k] = c.category[i] as number;
   }
   const none = new Int32Array(0);
-  return { ...store, ...sync, portfolio: c.portfolio, campaign: c.campaign, start: c.start, deadline: c.deadline, commitAheadMs: c.commitAheadMs, numbers, zones: c.zones, keyBase: c.keyBase ?? none, memberBase: c.memberBase ?? none, count: n, columns };
+  return { ...store, ...sync, portfolio: c.portfolio, campaign: c.campaign, start: c.start, deadline: c.deadline, commitAheadMs: c.commitAheadMs, numbers, zones: c.zones, keyBase: c.keyBase ?? none, memberBase: c.memberBase ?? none, count: n, columns, offset };
 }
 
-function columnViews(b: ArrayBuffer, n: number) {
+/** Bytes a part of n messages takes in the shared columns, rounded up to keep the next part's Float64 column aligned. */
+export function columnBytes(n: number): number {
+  return Math.ceil((n * 21) / 8) * 8;
+}
+
+function columnViews(b: SharedArrayBuffer, at: number, n: number) {
   return {
-    to: new Float64Array(b, 0, n),
-    recipient: new Int32Array(b, n * 8, n),
-    pair: new Int32Array(b, n * 12, n),
-    number: new Uint16Array(b, n * 16, n),
-    zone: new Uint16Array(b, n * 18, n),
-    category: new Uint8Array(b, n * 20, n),
+    to: new Float64Array(b, at, n),
+    recipient: new Int32Array(b, at + n * 8, n),
+    pair: new Int32Array(b, at + n * 12, n),
+    number: new Uint16Array(b, at + n * 16, n),
+    zone: new Uint16Array(b, at + n * 18, n),
+    category: new Uint8Array(b, at + n * 20, n),
   };
 }
 
 export function partViews(t: PlanTask): CompactCampaign {
   const n = t.count;
   return {
-    ...columnViews(t.columns, n),
+    ...columnViews(t.columns, t.offset, n),
     keyBase: t.keyBase,
     memberBase: t.memberBase,
     portfolio: t.portfolio,

@@ -7,7 +7,8 @@
 import { move } from 'piscina';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { campaignStore } from './campaign.js';
-import { outcomeBuffer, outcomeViews, planCompact, reserveCampaignKeys } from './compact-plan.js';
+import { timeOrderOf } from './columnar-plan.js';
+import { partResultBuffer, partResultViews, planCompact, reserveCampaignKeys, type PartResult } from './compact-plan.js';
 import { PartClock } from './part-clock.js';
 import { partViews, type PlanTask } from './plan-task.js';
 import { RunBarrier } from './run-barrier.js';
@@ -15,7 +16,8 @@ import { RunBarrier } from './run-barrier.js';
 export function plan(task: PlanTask): unknown {
   const part = partViews(task);
   const n = part.to.length;
-  const buffer = outcomeBuffer(n);
+  const buffer = partResultBuffer(n);
+  const views = partResultViews(buffer, n);
   const lease = task.lease;
   if (lease !== null) {
     // Nothing but the batch runs is shared: a private store, no lock, no lockstep.
@@ -29,8 +31,8 @@ export function plan(task: PlanTask): unknown {
       barrier.done(0, task.start, -Infinity); // planCompact signs off itself, even when it throws
       throw err;
     }
-    planCompact(store, own, outcomeViews(buffer, n), null, 'none', { barrier, quota: lease.quota, gapMs: lease.gapMs, rule: lease.rule, categories: lease.categories });
-    return move(buffer);
+    planCompact(store, own, views.outcome, null, 'none', { barrier, quota: lease.quota, gapMs: lease.gapMs, rule: lease.rule, categories: lease.categories });
+    return finished(buffer, views);
   }
   const store = MemoryStore.attach(task.handle as NonNullable<PlanTask['handle']>);
   const clock = new PartClock(task.clock, task.part, task.parts, task.start, task.lookaheadSeconds);
@@ -38,9 +40,20 @@ export function plan(task: PlanTask): unknown {
     // With one part the plan takes the portfolio lock for everything, as planCampaign does, so
     // it stays equal to planCampaign's (attribution of delays included).
     const owns = task.parts === 1 ? 'none' : task.ownsRecipients ? 'numbers-and-recipients' : 'numbers';
-    planCompact(store, part, outcomeViews(buffer, n), clock, owns);
+    planCompact(store, part, views.outcome, clock, owns);
   } finally {
     clock.done();
   }
+  return finished(buffer, views);
+}
+
+/**
+ * The part's sends put in time order (sorted here, in parallel, rather than on the calling
+ * thread) and the buffer moved back.
+ */
+function finished(buffer: ArrayBuffer, views: PartResult): unknown {
+  const order = timeOrderOf(views.outcome.sendAt);
+  views.order.set(order);
+  views.tail[0] = order.length;
   return move(buffer);
 }

@@ -20,4 +20,17 @@ describe('README examples run as published', () => {
       '',
     ]);
   });
+
+  it('examples/columns.mjs (a campaign as columns on 2 worker threads)', () => {
+    const r = spawnSync(process.execPath, ['examples/columns.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'planned: 10000 of 20000 in 10 batches',
+      'row 1: 2026-11-23T09:00:00.000Z phone-1 batch 1',
+      'first skipped: row 2, deadline',
+      'verified: true',
+      '',
+    ]);
+  });
 });

@@ -3,6 +3,7 @@
 // built in memory (already screened), so the figure is the planner's own cost; the screening
 // stage (libphonenumber-js canonicalisation) is timed separately on a sample of raw notations.
 import { loadPolicy } from '../src/cli/policy-file.js';
+import { definePolicy } from '../src/core/policy/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +24,13 @@ import { CAMPAIGN_CATEGORIES, type RecipientColumns } from '../src/scheduler/rec
 
 export interface PlanningResult {
   /**
-   * `in-thread`: planCampaign on the calling thread; `pool`: planCampaignParallel on a Piscina
-   * pool of `threads` workers; `screening (CSV file)`: reading and screening a recipient file as
+   * `in-thread`: planCampaign on the calling thread; `pool`: planCampaignColumnsParallel on a
+   * Piscina pool of `threads` workers; `pool, no batch rule`: the same without the preset's batch
+   * rule, so that the workers share nothing (the machine's own speedup on this work); `screening (CSV file)`: reading and screening a recipient file as
    * `sluice plan --threads N` does (no planning); `sluice plan (CSV file)`: the whole command in
    * its own process, file in, schedule out, self-check included (peak RSS is that process's).
    */
-  readonly name: 'in-thread' | 'pool' | 'screening (CSV file)' | 'sluice plan (CSV file)';
+  readonly name: 'in-thread' | 'pool' | 'pool, no batch rule' | 'screening (CSV file)' | 'sluice plan (CSV file)';
   readonly recipients: number;
   readonly threads: number;
   readonly wallMs: number;
@@ -122,8 +124,8 @@ export function syntheticColumns(n: number): RecipientColumns {
  * of `threads` workers (`planCampaignColumnsParallel`'s path: recipients and plan as columns);
  * `check` false skips the verifier (a repeat).
  */
-export async function planOnce(recipients: number, start: Millis, pool = false, threads = 1, check = true): Promise<PlanningResult> {
-  const policy = loadPolicy('conservative');
+export async function planOnce(recipients: number, start: Millis, pool = false, threads = 1, check = true, shared: 'batch' | 'nothing' = 'batch'): Promise<PlanningResult> {
+  const policy = shared === 'batch' ? loadPolicy('conservative') : definePolicy('conservative', { limits: { 'campaign-batches': null } });
   const columns = pool ? syntheticColumns(recipients) : null;
   const list = pool ? [] : syntheticRecipients(recipients);
   const options = { policy, numbers: ['n1', 'n2', 'n3', 'n4'], portfolio: 'bench', campaign: 'bench', start, accountStartedAt: start - 90 * 86_400_000 };
@@ -142,7 +144,7 @@ export async function planOnce(recipients: number, start: Millis, pool = false, 
   const report = check ? checkLedger(planned.policy, planned.sends()) : { violations: [] };
   const wallMs = performance.now() - began;
   return {
-    name: pool ? 'pool' : 'in-thread',
+    name: !pool ? 'in-thread' : shared === 'batch' ? 'pool' : 'pool, no batch rule',
     recipients,
     threads,
     wallMs: Math.round(wallMs),
@@ -259,8 +261,8 @@ async function cpuCeiling(threads: number): Promise<number> {
 }
 
 /**
- * Full mode: 100k and 1M in-thread, then 1M on the pool with 1 and 2 threads, 5 runs of each
- * alternated (their median, and the speedup),
+ * Full mode: 100k and 1M in-thread, then 1M on the pool with 1 and 2 threads, with and without
+ * the batch rule, 5 runs of each alternated (their median, and the speedups),
  * screening a 200k-row CSV on 1 and 2 threads, and `sluice plan` on a 1M-row CSV with 1 and 2
  * threads. Quick mode: 10k in-thread and on the pool, 20k rows for the file rows. Peak RSS is
  * the process's high-water mark so far (rows run in this order, workers share the process),
@@ -276,17 +278,28 @@ export async function runPlanning(options: { quick: boolean; log?: (line: string
   // drifts by tens of percent over a minute, which one run of each would put on one side only.
   const ceiling = await cpuCeiling(2);
   const pairs = options.quick ? 1 : 5;
-  const runs: PlanningResult[][] = [[], []];
+  // The preset's campaign (its parts share the batch runs), and the same campaign without the
+  // batch rule, whose parts share nothing at all: what two threads give this machine's memory
+  // system on this work, measured in the same rounds.
+  const variants = [
+    [0, 1, 'batch'],
+    [1, 2, 'batch'],
+    [2, 1, 'nothing'],
+    [3, 2, 'nothing'],
+  ] as const;
+  const runs: PlanningResult[][] = [[], [], [], []];
   for (let k = 0; k < pairs; k++) {
-    for (const [side, threads] of [[0, 1], [1, 2]] as const) runs[side]!.push(await planOnce(pooled, start, true, threads, k === 0));
+    for (const [side, threads, shared] of variants) runs[side]!.push(await planOnce(pooled, start, true, threads, k === 0, shared));
   }
-  const [one, two] = runs.map((list) => {
+  const [one, two, oneAlone, twoAlone] = runs.map((list) => {
     const times = list.map((r) => r.planningMs);
     return { ...list[0]!, planningMs: median(times), planningRuns: times.map((t) => t.toLocaleString('en')).join(' · '), workersMs: median(list.map((r) => r.workersMs ?? 0)), serialMs: median(list.map((r) => r.serialMs ?? 0)) };
-  }) as [PlanningResult, PlanningResult];
-  rows.push(one);
-  const workersSpeedup = Number(((one.workersMs ?? 0) / Math.max(1, two.workersMs ?? 0)).toFixed(2));
-  rows.push({ ...two, speedupVsOneThread: Number((one.planningMs / Math.max(1, two.planningMs)).toFixed(2)), cpuSpeedupCeiling: ceiling, workersSpeedup });
+  }) as [PlanningResult, PlanningResult, PlanningResult, PlanningResult];
+  for (const [single, double] of [[one, two], [oneAlone, twoAlone]] as const) {
+    rows.push(single);
+    const workersSpeedup = Number(((single.workersMs ?? 0) / Math.max(1, double.workersMs ?? 0)).toFixed(2));
+    rows.push({ ...double, speedupVsOneThread: Number((single.planningMs / Math.max(1, double.planningMs)).toFixed(2)), cpuSpeedupCeiling: ceiling, workersSpeedup });
+  }
   // Screening a file (what `sluice plan` does before planning), on this thread and on 2 workers.
   const screenRows = options.quick ? 20_000 : 200_000;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-screen-'));

@@ -297,16 +297,9 @@ function partLocalIds(recipient: Int32Array, pair: Int32Array, positions: readon
   if (recipients === recipient.length && pairs === pair.length) {
     // Every message its own recipient and pair (ids by position, or dense ids of distinct
     // numbers): a message's local id is its index in its part.
-    const local = new Int32Array(recipient.length);
-    positions.forEach((pos, p) => {
-      for (let k = 0; k < pos.length; k++) local[recipient[pos[k] as number] as number] = k;
-    });
     const counts = Int32Array.from(positions, (pos) => pos.length);
-    const pairLocal = new Int32Array(pair.length);
-    positions.forEach((pos) => {
-      for (let k = 0; k < pos.length; k++) pairLocal[pair[pos[k] as number] as number] = k;
-    });
-    return { recipient: local, pair: pairLocal, recipients: counts, pairs: counts };
+    const local = indexInPart(recipient, positions);
+    return { recipient: local, pair: pair === recipient ? local : indexInPart(pair, positions), recipients: counts, pairs: counts };
   }
   const recipientMap = new Int32Array(recipients).fill(-1);
   const pairMap = new Int32Array(pairs).fill(-1);
@@ -326,6 +319,13 @@ function partLocalIds(recipient: Int32Array, pair: Int32Array, positions: readon
     pairCounts[p] = np;
   });
   return { recipient: recipientMap, pair: pairMap, recipients: recipientCounts, pairs: pairCounts };
+}
+
+/** Per id (each held by one message), that message's index in its part. */
+function indexInPart(ids: Int32Array, positions: readonly Int32Array[]): Int32Array {
+  const local = new Int32Array(ids.length);
+  for (const pos of positions) for (let k = 0; k < pos.length; k++) local[ids[pos[k] as number] as number] = k;
+  return local;
 }
 
 function merge(into: CompactOutcome, part: CompactOutcome, positions: Int32Array): void {

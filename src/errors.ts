@@ -12,7 +12,8 @@ export type SluiceErrorCode =
   | 'SLUICE_OUTCOME_UNKNOWN'
   | 'SLUICE_STATE_LOST'
   | 'SLUICE_UNSAFE_CONFIG'
-  | 'SLUICE_PLAN_WORKER';
+  | 'SLUICE_PLAN_WORKER'
+  | 'SLUICE_PLANNER_CLOSED';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
@@ -117,5 +118,12 @@ export class PlanWorkerError extends SluiceError {
     const why = options.cause instanceof Error ? `${options.cause.name}: ${options.cause.message}` : String(options.cause);
     super('SLUICE_PLAN_WORKER', `Planning worker ${part} failed: ${why}`, options);
     this.part = part;
+  }
+}
+
+/** A CampaignPlanner was asked to plan after `close()`: its worker threads are gone. */
+export class PlannerClosedError extends SluiceError {
+  constructor() {
+    super('SLUICE_PLANNER_CLOSED', 'The campaign planner is closed: create another CampaignPlanner to plan');
   }
 }

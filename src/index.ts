@@ -23,6 +23,7 @@ export { CATEGORIES, SCOPES, WEEKDAYS } from './core/types.js';
 // Campaign planning
 export { planCampaign, planCampaignColumns } from './scheduler/campaign.js';
 export { planCampaignParallel, planCampaignColumnsParallel } from './scheduler/parallel-plan.js';
+export { CampaignPlanner } from './scheduler/campaign-planner.js';
 export { CAMPAIGN_CATEGORIES, recipientColumns } from './scheduler/recipient-columns.js';
 export { columnarSends, skipOf } from './scheduler/columnar-plan.js';
 
@@ -31,7 +32,7 @@ export { checkLedger } from './verify/checker.js';
 export { parseLedgerJsonl } from './verify/jsonl.js';
 
 // Errors
-export { SluiceError, ValidationError, CapacityError, OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError, PlanWorkerError } from './errors.js';
+export { SluiceError, ValidationError, CapacityError, OutcomeUnknownError, StoreUnavailableError, UnsafeConfigError, PlanWorkerError, PlannerClosedError } from './errors.js';
 
 export type {
   Millis,
@@ -61,6 +62,7 @@ export type { BatchRun } from './scheduler/batches.js';
 export type { RecipientColumns } from './scheduler/recipient-columns.js';
 export type { ColumnarPlan, SendContext } from './scheduler/columnar-plan.js';
 export type { ParallelPlanOptions } from './scheduler/parallel-plan.js';
+export type { CampaignPlannerOptions, PlannerCampaignOptions } from './scheduler/campaign-planner.js';
 export type { RedisStoreOptions, RedisClient } from './store/redis/redis-store.js';
 export type { MemoryStoreOptions, PreparedMessage } from './store/memory/memory-store.js';
 export type { MemoryStoreCapacity, MemoryStoreHandle } from './store/memory/layout.js';

@@ -8,9 +8,9 @@ import { recipientColumns, type RecipientColumns } from './recipient-columns.js'
 import type { BatchRule, Policy } from '../core/types.js';
 import type { MemoryStore } from '../store/memory/memory-store.js';
 import { CATEGORY_ORDER, outcomeBuffer, outcomeViews, partResultViews, type CompactCampaign, type CompactOutcome } from './compact-plan.js';
-import { partClockBuffer } from './part-clock.js';
+import { partClockBuffer, signOffFailedClock } from './part-clock.js';
 import { columnBytes, packTask, type PlanTask } from './plan-task.js';
-import { apportion, runBarrierBuffer } from './run-barrier.js';
+import { apportion, runBarrierBuffer, signOffFailedPart } from './run-barrier.js';
 import { workerExecArgv, workerScriptPath } from './worker-path.js';
 
 export interface ParallelPlanOptions extends Omit<CampaignOptions, 'store'> {
@@ -80,16 +80,27 @@ export async function planCampaignInPhases(recipients: RecipientColumns, o: Para
   if (!Number.isSafeInteger(threads) || threads < 1 || threads > 256) {
     throw new RangeError(`Expected \`threads\` to be an integer from 1 to 256, got ${String(threads)}`);
   }
-  const filename = workerScriptPath(o.workerFile, 'plan-worker.js', 'planning');
   // The workers start (a thread and its modules each) while this thread lays the campaign out.
-  const size = Math.max(1, Math.min(threads, o.numbers.length));
-  const pool = new Piscina({ filename, minThreads: size, maxThreads: size, idleTimeout: 1_000, atomics: 'disabled', execArgv: workerExecArgv() });
-  let planned: { readonly prepared: PreparedCampaign; readonly outcome: CompactOutcome; readonly timePositions: Int32Array };
+  const pool = planningPool(Math.max(1, Math.min(threads, o.numbers.length)), o.workerFile);
   try {
-    planned = await planOnPool(pool, recipients, o, threads, phases);
+    return await planOnPoolInPhases(pool, recipients, o, threads, phases);
   } finally {
     await pool.destroy();
   }
+}
+
+/** A Piscina pool of `size` planning workers running `workerFile` (default: plan-worker.js beside this bundle). */
+export function planningPool(size: number, workerFile: string | URL | undefined): Piscina {
+  const filename = workerScriptPath(workerFile, 'plan-worker.js', 'planning');
+  return new Piscina({ filename, minThreads: size, maxThreads: size, idleTimeout: 1_000, atomics: 'disabled', execArgv: workerExecArgv() });
+}
+
+/**
+ * One campaign planned on `pool` (at least min(threads, numbers) workers, none of them busy:
+ * the parts of a plan wait for each other, so two plans must never share a pool at once).
+ */
+export async function planOnPoolInPhases(pool: Piscina, recipients: RecipientColumns, o: ParallelPlanOptions, threads: number, phases: PlanPhases | null): Promise<ColumnarPlan> {
+  const planned = await planOnPool(pool, recipients, o, threads, phases);
   const began = performance.now();
   const { prepared, outcome, timePositions } = planned;
   const plan = columnarPlan(prepared.policy, o.numbers.length, prepared.order, prepared.columns.number, outcome, timePositions);
@@ -197,15 +208,24 @@ async function planRound(pool: Piscina, prepared: PreparedCampaign, o: ParallelP
   }
   const handed = performance.now();
   if (phases !== null) phases.prepareMs = handed - began;
-  const running = Promise.all(
+  // Every part's task settles before the plan does, failed or not: the pool's threads are then
+  // free (a CampaignPlanner's next plan needs them all). A failed part is signed off, so that
+  // the others, which may be waiting for it, finish.
+  const running = Promise.allSettled(
     tasks.map(async (task, p) => {
       try {
         return (await pool.run(task, { name: 'plan' })) as ArrayBuffer;
       } catch (cause) {
+        if (task.lease !== null) signOffFailedPart(task.lease.barrier, p, parts);
+        signOffFailedClock(task.clock, p);
         throw new PlanWorkerError(p, { cause });
       }
     }),
-  );
+  ).then((settled) => {
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<ArrayBuffer>).value);
+  });
   // Awaited below; a worker's failure must not count as unhandled while this thread checks.
   running.catch(() => undefined);
   let distinct = true;

@@ -21,6 +21,14 @@ export function partClockBuffer(parts: number): SharedArrayBuffer {
   return new SharedArrayBuffer((CLOCKS + parts) * 4);
 }
 
+/** A part whose worker failed, marked done from the calling thread: nobody waits for it any more. */
+export function signOffFailedClock(buffer: SharedArrayBuffer, part: number): void {
+  const w = new Int32Array(buffer);
+  Atomics.store(w, CLOCKS + part, DONE);
+  Atomics.add(w, GENERATION, 1);
+  Atomics.notify(w, GENERATION);
+}
+
 export class PartClock {
   readonly #words: Int32Array;
   readonly #part: number;

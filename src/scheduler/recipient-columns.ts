@@ -63,6 +63,8 @@ export function recipientColumns(recipients: readonly { readonly row: number; re
       zoneIds.set(r.timeZone, (z = zoneIds.size));
     }
     zone[i] = z;
+    // Checked here: the column would turn a missing or fractional row into another number.
+    if (!Number.isSafeInteger(r.row) || r.row < 1 || r.row > 2_147_483_647) throw new ValidationError(`recipients[${i}].row`, 'a positive integer', r.row);
     row[i] = r.row;
   }
   return { to, category, zone, zones: [...zoneIds.keys()], row };

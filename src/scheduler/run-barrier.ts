@@ -199,6 +199,21 @@ function intBytes(parts: number): number {
   return Math.ceil(((REPORTED + 2 * parts) * 4) / 8) * 8;
 }
 
+/**
+ * Marks a part whose worker failed as done before any run (from the calling thread, once the
+ * part's task has ended): the other parts stop waiting for it and plan to the end. What they
+ * plan is thrown away (the plan fails), so the runs they disagree on since do not matter; that
+ * they finish does, for the threads to be free for the next plan.
+ */
+export function signOffFailedPart(buffer: SharedArrayBuffer, part: number, parts: number): void {
+  const ints = new Int32Array(buffer, 0, REPORTED + 2 * parts);
+  if (Atomics.load(ints, REPORTED + part) === DONE) return;
+  Atomics.store(ints, REPORTED + parts + part, -1);
+  Atomics.store(ints, REPORTED + part, DONE);
+  Atomics.add(ints, GENERATION, 1);
+  Atomics.notify(ints, GENERATION);
+}
+
 export class RunBarrier {
   readonly #ints: Int32Array;
   /** [value][slot][part]: latest send, instant at finish, messages left, the run's opening, the span needed, sends. */

@@ -7,7 +7,7 @@ import { runMicro, type MicroResult } from './micro.js';
 import { runThreads, type ThreadResult } from './threads.js';
 import { runRedis, type RedisResults } from './redis.js';
 import { runLatency, type LatencyResults } from './latency.js';
-import { runPlanning } from './planning.js';
+import { POOL_ROUNDS_FLAG, runPlanning, runPoolRounds } from './planning.js';
 import type { PlanQualityRow } from './plan-quality.js';
 import { runSustained } from './sustained/index.js';
 import type { SustainedResults } from './sustained/types.js';
@@ -369,8 +369,12 @@ async function run(options: Options, args: readonly string[]): Promise<number> {
 const args = process.argv.slice(2);
 let exitCode: number;
 try {
-  const options = parseArgs(args);
-  if (options.help) {
+  const options = args[0] === POOL_ROUNDS_FLAG ? null : parseArgs(args);
+  if (options === null) {
+    // The planning suite's pool rows, in the process it started for them (see runPoolRounds).
+    process.stdout.write(JSON.stringify(await runPoolRounds(Number(args[1]), Number(args[2]), Number(args[3]))));
+    exitCode = 0;
+  } else if (options.help) {
     process.stdout.write(USAGE);
     exitCode = 0;
   } else {

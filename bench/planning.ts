@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { planCampaign, type CampaignRecipient } from '../src/scheduler/campaign.js';
 import { planCampaignInPhases, type PlanPhases } from '../src/scheduler/parallel-plan.js';
+import { CampaignPlanner, plannerRun } from '../src/scheduler/campaign-planner.js';
 import { readRecipientFile, screenRecipients, screenRecipientsAsync, screenRecipientsParallel } from '../src/scheduler/recipients/index.js';
 import type { RecipientRow } from '../src/scheduler/recipients/types.js';
 import { checkLedger } from '../src/verify/checker.js';
@@ -26,11 +27,13 @@ export interface PlanningResult {
   /**
    * `in-thread`: planCampaign on the calling thread; `pool`: planCampaignColumnsParallel on a
    * Piscina pool of `threads` workers; `pool, no batch rule`: the same without the preset's batch
-   * rule, so that the workers share nothing (the machine's own speedup on this work); `screening (CSV file)`: reading and screening a recipient file as
+   * rule, so that the workers share nothing (the machine's own speedup on this work); `planner,
+   * threads kept`: the preset's campaign on a CampaignPlanner whose threads were started and
+   * warmed once, before the rounds; `screening (CSV file)`: reading and screening a recipient file as
    * `sluice plan --threads N` does (no planning); `sluice plan (CSV file)`: the whole command in
    * its own process, file in, schedule out, self-check included (peak RSS is that process's).
    */
-  readonly name: 'in-thread' | 'pool' | 'pool, no batch rule' | 'screening (CSV file)' | 'sluice plan (CSV file)';
+  readonly name: 'in-thread' | 'pool' | 'pool, no batch rule' | 'planner, threads kept' | 'screening (CSV file)' | 'sluice plan (CSV file)';
   readonly recipients: number;
   readonly threads: number;
   readonly wallMs: number;
@@ -124,7 +127,7 @@ export function syntheticColumns(n: number): RecipientColumns {
  * of `threads` workers (`planCampaignColumnsParallel`'s path: recipients and plan as columns);
  * `check` false skips the verifier (a repeat).
  */
-export async function planOnce(recipients: number, start: Millis, pool = false, threads = 1, check = true, shared: 'batch' | 'nothing' = 'batch'): Promise<PlanningResult> {
+export async function planOnce(recipients: number, start: Millis, pool = false, threads = 1, check = true, shared: 'batch' | 'nothing' = 'batch', planner: CampaignPlanner | null = null): Promise<PlanningResult> {
   const policy = shared === 'batch' ? loadPolicy('conservative') : definePolicy('conservative', { limits: { 'campaign-batches': null } });
   const columns = pool ? syntheticColumns(recipients) : null;
   const list = pool ? [] : syntheticRecipients(recipients);
@@ -134,7 +137,7 @@ export async function planOnce(recipients: number, start: Millis, pool = false, 
   const phases: PlanPhases = { prepareMs: 0, workersMs: 0, assembleMs: 0 };
   let planned: { policy: Policy; sends: () => CommittedSend[]; sent: number; rows: number };
   if (columns !== null) {
-    const plan = await planCampaignInPhases(columns, { ...options, threads, workerFile: WORKER_FILE }, phases);
+    const plan = planner === null ? await planCampaignInPhases(columns, { ...options, threads, workerFile: WORKER_FILE }, phases) : await plannerRun(planner, columns, options, phases);
     planned = { policy: plan.policy, sends: () => columnarSends(plan, columns, options), sent: plan.timeOrder.length, rows: plan.count };
   } else {
     const plan = await planCampaign(list, options);
@@ -144,7 +147,7 @@ export async function planOnce(recipients: number, start: Millis, pool = false, 
   const report = check ? checkLedger(planned.policy, planned.sends()) : { violations: [] };
   const wallMs = performance.now() - began;
   return {
-    name: !pool ? 'in-thread' : shared === 'batch' ? 'pool' : 'pool, no batch rule',
+    name: !pool ? 'in-thread' : planner !== null ? 'planner, threads kept' : shared === 'batch' ? 'pool' : 'pool, no batch rule',
     recipients,
     threads,
     wallMs: Math.round(wallMs),
@@ -261,12 +264,82 @@ async function cpuCeiling(threads: number): Promise<number> {
 }
 
 /**
+ * The pool rows: 1 and 2 threads alternated, `pairs` rounds (their medians and the speedups), the
+ * verifier on the first run of each. Run by the planning suite in a child process of its own
+ * (the bench itself, with POOL_ROUNDS_FLAG): in the suite's process, the in-thread rows before leave a heap
+ * of a gigabyte whose collection and page releases ran beside the workers and slowed the pool
+ * rows by a quarter to a half, the 2-thread ones most (measured: 2 threads on a kept planner
+ * 1.33 s after a 1M in-thread plan in the same process, 0.99 s without it).
+ */
+export async function runPoolRounds(pooled: number, start: number, pairs: number): Promise<PlanningResult[]> {
+  const at = start as Millis;
+  const rows: PlanningResult[] = [];
+  // 1 and 2 threads alternated, the verifier on the first run of each: this machine's speed
+  // drifts by tens of percent over a minute, which one run of each would put on one side only.
+  const ceiling = await cpuCeiling(2);
+  // The preset's campaign (its parts share the batch runs), and the same campaign without the
+  // batch rule, whose parts share nothing at all: what two threads give this machine's memory
+  // system on this work, measured in the same rounds.
+  // And the preset's campaign on a CampaignPlanner of each size, its threads started once and
+  // kept from round to round (what a service planning campaign after campaign does): no thread
+  // start, and code the threads compiled in earlier rounds. Each plans the campaign once before
+  // the rounds, untimed: a warm-up, since thread start and compilation are what it saves.
+  const planners = new Map([1, 2].map((t) => [t, new CampaignPlanner({ threads: t, workerFile: WORKER_FILE })]));
+  const variants = [
+    [0, 1, 'batch', false],
+    [1, 2, 'batch', false],
+    [2, 1, 'nothing', false],
+    [3, 2, 'nothing', false],
+    [4, 1, 'batch', true],
+    [5, 2, 'batch', true],
+  ] as const;
+  const runs: PlanningResult[][] = [[], [], [], [], [], []];
+  try {
+    for (const threads of [1, 2]) await planOnce(pooled, at, true, threads, false, 'batch', planners.get(threads) ?? null);
+    for (let k = 0; k < pairs; k++) {
+      for (const [side, threads, shared, kept] of variants) runs[side]!.push(await planOnce(pooled, at, true, threads, k === 0, shared, kept ? (planners.get(threads) ?? null) : null));
+    }
+  } finally {
+    for (const planner of planners.values()) await planner.close();
+  }
+  const [one, two, oneAlone, twoAlone, oneKept, twoKept] = runs.map((list) => {
+    const times = list.map((r) => r.planningMs);
+    return { ...list[0]!, planningMs: median(times), planningRuns: times.map((t) => t.toLocaleString('en')).join(' · '), workersMs: median(list.map((r) => r.workersMs ?? 0)), serialMs: median(list.map((r) => r.serialMs ?? 0)) };
+  }) as [PlanningResult, PlanningResult, PlanningResult, PlanningResult, PlanningResult, PlanningResult];
+  for (const [single, double] of [[one, two], [oneAlone, twoAlone], [oneKept, twoKept]] as const) {
+    rows.push(single);
+    const workersSpeedup = Number(((single.workersMs ?? 0) / Math.max(1, double.workersMs ?? 0)).toFixed(2));
+    rows.push({ ...double, speedupVsOneThread: Number((single.planningMs / Math.max(1, double.planningMs)).toFixed(2)), cpuSpeedupCeiling: ceiling, workersSpeedup });
+  }
+  return rows;
+}
+
+/** How the planning suite asks this bench (dist/bench/main.js) to run the pool rounds in a child process. */
+export const POOL_ROUNDS_FLAG = '--pool-rounds-child';
+
+/** runPoolRounds in a child process (a fresh heap); its rows come back as JSON on its stdout. */
+async function poolRoundsInChild(pooled: number, start: Millis, pairs: number): Promise<PlanningResult[]> {
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), POOL_ROUNDS_FLAG, String(pooled), String(start), String(pairs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.once('error', reject);
+    child.once('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+  });
+  if (code !== 0) throw new Error(`the pool rounds' process exited with ${String(code)}: ${stderr.trim().slice(-2_000)}`);
+  return JSON.parse(stdout) as PlanningResult[];
+}
+
+/**
  * Full mode: 100k and 1M in-thread, then 1M on the pool with 1 and 2 threads, with and without
- * the batch rule, 5 runs of each alternated (their median, and the speedups),
+ * the batch rule, and on kept planners of 1 and 2 threads, 5 runs of each alternated (their
+ * median, and the speedups),
  * screening a 200k-row CSV on 1 and 2 threads, and `sluice plan` on a 1M-row CSV with 1 and 2
  * threads. Quick mode: 10k in-thread and on the pool, 20k rows for the file rows. Peak RSS is
- * the process's high-water mark so far (rows run in this order, workers share the process),
- * except for `sluice plan`, which runs in a process of its own.
+ * the process's high-water mark so far (rows run in this order, workers share the process); the
+ * pool rows run in a process of their own (one for all of them), and so does each `sluice plan`.
  */
 export async function runPlanning(options: { quick: boolean; log?: (line: string) => void }): Promise<{ rows: PlanningResult[]; quality: PlanQualityRow[] }> {
   const start = Date.UTC(2026, 0, 5, 9, 0, 0) as Millis;
@@ -274,32 +347,8 @@ export async function runPlanning(options: { quick: boolean; log?: (line: string
   const pooled = options.quick ? 10_000 : 1_000_000;
   const rows: PlanningResult[] = [];
   for (const n of sizes) rows.push(await planOnce(n, start));
-  // 1 and 2 threads alternated, the verifier on the first run of each: this machine's speed
-  // drifts by tens of percent over a minute, which one run of each would put on one side only.
-  const ceiling = await cpuCeiling(2);
-  const pairs = options.quick ? 1 : 5;
-  // The preset's campaign (its parts share the batch runs), and the same campaign without the
-  // batch rule, whose parts share nothing at all: what two threads give this machine's memory
-  // system on this work, measured in the same rounds.
-  const variants = [
-    [0, 1, 'batch'],
-    [1, 2, 'batch'],
-    [2, 1, 'nothing'],
-    [3, 2, 'nothing'],
-  ] as const;
-  const runs: PlanningResult[][] = [[], [], [], []];
-  for (let k = 0; k < pairs; k++) {
-    for (const [side, threads, shared] of variants) runs[side]!.push(await planOnce(pooled, start, true, threads, k === 0, shared));
-  }
-  const [one, two, oneAlone, twoAlone] = runs.map((list) => {
-    const times = list.map((r) => r.planningMs);
-    return { ...list[0]!, planningMs: median(times), planningRuns: times.map((t) => t.toLocaleString('en')).join(' · '), workersMs: median(list.map((r) => r.workersMs ?? 0)), serialMs: median(list.map((r) => r.serialMs ?? 0)) };
-  }) as [PlanningResult, PlanningResult, PlanningResult, PlanningResult];
-  for (const [single, double] of [[one, two], [oneAlone, twoAlone]] as const) {
-    rows.push(single);
-    const workersSpeedup = Number(((single.workersMs ?? 0) / Math.max(1, double.workersMs ?? 0)).toFixed(2));
-    rows.push({ ...double, speedupVsOneThread: Number((single.planningMs / Math.max(1, double.planningMs)).toFixed(2)), cpuSpeedupCeiling: ceiling, workersSpeedup });
-  }
+  // The pool rows in a process of their own (see runPoolRounds).
+  rows.push(...(await poolRoundsInChild(pooled, start, options.quick ? 1 : 5)));
   // Screening a file (what `sluice plan` does before planning), on this thread and on 2 workers.
   const screenRows = options.quick ? 20_000 : 200_000;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-screen-'));

@@ -93,6 +93,19 @@ describe('columnar campaign planning', () => {
       [{ row: Int32Array.of(1, 2, 0, 4) }, 'recipients[2].row'],
       [{ category: Uint8Array.of(0, 0) }, 'recipients.category'],
     ];
+    // Recipient objects: a missing or fractional row is refused by name, not read as another row.
+    for (const row of [undefined, 0, 2.5]) {
+      const rs = recipients(3).map((r, i) => (i === 1 ? { ...r, row } : r)) as CampaignRecipient[];
+      const err = (() => {
+        try {
+          return recipientColumns(rs);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).field).toBe('recipients[1].row');
+    }
     for (const [change, field] of cases) {
       const bad = { ...good, ...change };
       for (const plan of [() => planCampaignColumns(bad, options), () => planCampaignColumnsParallel(bad, { ...options, threads: 2 })]) {

@@ -207,7 +207,16 @@ export function campaignStore(policy: Policy, n: number, o: Pick<CampaignOptions
   // Room for every recipient plus one template per class (at most numbers × zones × categories; 4,096 is plenty).
   const keys = n + 4_096;
   const sized: Record<string, number> = {};
-  for (const rule of policy.limits) if (rule.scope === 'pair' || rule.scope === 'recipient') sized[rule.name] = keys;
+  // A number rule needs a key per sending number, plus the unused keys a parallel plan leaves
+  // between its parts' numbers (at most KEY_GAP per part, a part per number at most). Sized so,
+  // not by the store's default of 4,096 keys: a window rule's log takes 2 × count + 64 entries
+  // per key (the preset's two number windows: 98 MiB at the default), and a plan on worker
+  // threads allocates its store afresh for every part of every plan.
+  const numberKeys = o.numbers.length * 17 + 64;
+  for (const rule of policy.limits) {
+    if (rule.scope === 'pair' || rule.scope === 'recipient') sized[rule.name] = keys;
+    else if (rule.scope === 'number' && numberKeys < 4_096) sized[rule.name] = numberKeys;
+  }
   // Commits go at most `commitAheadMs` ahead of the planner's instant, so a few remembered days
   // per recipient are plenty (a further day fails closed and is retried later), and the store
   // touches 32 bytes per recipient instead of 256.

@@ -81,6 +81,16 @@ describe('planCampaignParallel (Piscina worker threads sharing the embedded stor
     expect(Date.now() - began).toBeLessThan(20_000);
   });
 
+  it('sizes the number rules by the pool of numbers, key gaps between parts included (200 numbers, 3 threads)', async () => {
+    const numbers = Array.from({ length: 200 }, (_, k) => `n${k}`);
+    for (const threads of [1, 3]) {
+      const plan = await planCampaignParallel(rs, { ...options, numbers, threads });
+      expect(checkLedger(plan.policy, plan.sends).violations).toEqual([]);
+      expect(plan.sends).toHaveLength(rs.length);
+      expect(new Set(plan.sends.map((s) => s.from)).size).toBe(Math.min(200, rs.length));
+    }
+  });
+
   it('names the option on a bad thread count', async () => {
     await expect(planCampaignParallel(rs, { ...options, threads: 0 })).rejects.toThrow(/`threads`/);
   });

@@ -33,4 +33,15 @@ describe('README examples run as published', () => {
       '',
     ]);
   });
+
+  it('examples/planner.mjs (two campaigns on one CampaignPlanner, then closed)', () => {
+    const r = spawnSync(process.execPath, ['examples/planner.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'winter-sale: 5000 sends in 5 batches, last at 2026-11-23T09:05:24.855Z, verified: true',
+      'new-year: 3000 sends in 3 batches, last at 2026-11-23T08:33:08.125Z, verified: true',
+      '',
+    ]);
+  });
 });

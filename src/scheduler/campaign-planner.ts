@@ -21,7 +21,6 @@ export type PlannerCampaignOptions = Omit<ParallelPlanOptions, 'threads' | 'work
 /** The planner's pool and plan queue, reachable from this module only (the bench times phases through it). */
 interface PlannerState {
   pool: Piscina | null;
-  readonly threads: number;
   /** The last plan queued: each plan starts once the one before it has settled. */
   tail: Promise<unknown>;
 }
@@ -46,7 +45,7 @@ export class CampaignPlanner {
     if (!Number.isSafeInteger(threads) || threads < 1 || threads > 256) throw new ValidationError('threads', 'an integer from 1 to 256', threads);
     this.threads = threads;
     // The threads start now, while the caller reads and lays out its first campaign.
-    states.set(this, { pool: planningPool(threads, options.workerFile), threads, tail: Promise.resolve() });
+    states.set(this, { pool: planningPool(threads, options.workerFile), tail: Promise.resolve() });
   }
 
   /** `planCampaignColumnsParallel` on this planner's threads. */
@@ -84,7 +83,7 @@ export function plannerRun(planner: CampaignPlanner, recipients: RecipientColumn
   const state = stateOf(planner);
   const pool = state.pool;
   if (pool === null) return Promise.reject(new PlannerClosedError());
-  const run = () => planOnPoolInPhases(pool, recipients, options, state.threads, phases);
+  const run = () => planOnPoolInPhases(pool, recipients, options, planner.threads, phases);
   const result = state.tail.then(run, run);
   state.tail = result.catch(() => undefined);
   return result;

@@ -203,16 +203,19 @@ export function prepareCampaign(c: RecipientColumns, o: CampaignOptions, ids: Re
 }
 
 /** A private embedded store sized for a campaign of n recipients. */
+/** Keys left unused between two parts' numbers (see separateNumberKeys in parallel-plan.ts): 16 words of 4 or 8 bytes span at least one 64-byte cache line. */
+export const NUMBER_KEY_GAP = 16;
+
 export function campaignStore(policy: Policy, n: number, o: Pick<CampaignOptions, 'portfolio' | 'numbers'>, commitAheadMs = 60_000): MemoryStore {
   // Room for every recipient plus one template per class (at most numbers × zones × categories; 4,096 is plenty).
   const keys = n + 4_096;
   const sized: Record<string, number> = {};
   // A number rule needs a key per sending number, plus the unused keys a parallel plan leaves
-  // between its parts' numbers (at most KEY_GAP per part, a part per number at most). Sized so,
+  // between its parts' numbers (at most NUMBER_KEY_GAP per part, a part per number at most). Sized so,
   // not by the store's default of 4,096 keys: a window rule's log takes 2 × count + 64 entries
   // per key (the preset's two number windows: 98 MiB at the default), and a plan on worker
   // threads allocates its store afresh for every part of every plan.
-  const numberKeys = o.numbers.length * 17 + 64;
+  const numberKeys = o.numbers.length * (NUMBER_KEY_GAP + 1) + 64;
   for (const rule of policy.limits) {
     if (rule.scope === 'pair' || rule.scope === 'recipient') sized[rule.name] = keys;
     else if (rule.scope === 'number' && numberKeys < 4_096) sized[rule.name] = numberKeys;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { PlanWorkerError } from '../errors.js';
-import { campaignStore, objectPlan, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient, type PreparedCampaign } from './campaign.js';
+import { NUMBER_KEY_GAP, campaignStore, objectPlan, prepareCampaign, withKeys, type CampaignOptions, type CampaignPlan, type CampaignRecipient, type PreparedCampaign } from './campaign.js';
 import { columnarPlan, mergeTimeOrders, type ColumnarPlan } from './columnar-plan.js';
 import { allDistinct } from './distinct-numbers.js';
 import { recipientColumns, type RecipientColumns } from './recipient-columns.js';
@@ -244,11 +244,9 @@ async function planRound(pool: Piscina, prepared: PreparedCampaign, o: ParallelP
   return { outcome, timePositions, distinct };
 }
 
-/** Keys left unused between two parts' numbers: 16 words of 4 or 8 bytes span at least one 64-byte cache line. */
-const KEY_GAP = 16;
 
 /**
- * Interns the sending numbers' keys part by part, with KEY_GAP unused keys between parts. A
+ * Interns the sending numbers' keys part by part, with NUMBER_KEY_GAP unused keys between parts. A
  * number's state for a rate (its next slot) or a window (its length) is one word per key, and
  * every message writes it: two parts' numbers side by side would share a cache line that both
  * cores write all the time (false sharing), although no state is shared. Skipped when the gaps
@@ -256,7 +254,7 @@ const KEY_GAP = 16;
  */
 function separateNumberKeys(store: MemoryStore, c: CompactCampaign, partNumbers: readonly (readonly string[])[]): void {
   const numbers = partNumbers.reduce((sum, list) => sum + list.length, 0);
-  if (partNumbers.length < 2 || numbers + KEY_GAP * partNumbers.length > 2_048 || c.to.length === 0) return;
+  if (partNumbers.length < 2 || numbers + NUMBER_KEY_GAP * partNumbers.length > 2_048 || c.to.length === 0) return;
   const numberRules = store.policy.limits.flatMap((rule, r) => (rule.scope === 'number' ? [r] : []));
   if (numberRules.length === 0) return;
   for (const list of partNumbers) {
@@ -266,7 +264,7 @@ function separateNumberKeys(store: MemoryStore, c: CompactCampaign, partNumbers:
         store.prepare({ id: `${c.campaign}:keys`, to: `+${c.to[0] as number}`, from, portfolio: c.portfolio, category, campaign: c.campaign, timeZone: c.zones[0] as string });
       }
     }
-    for (const r of numberRules) store.reserveKeys(r, KEY_GAP);
+    for (const r of numberRules) store.reserveKeys(r, NUMBER_KEY_GAP);
   }
 }
 

@@ -105,9 +105,12 @@ if persisted and seq < expected_seq and now + hold_ms > hold then
 end
 if admit then
   seq = seq + 1
-  call('SET', KEYS[1], string.format('%.0f:%.0f:%.0f:%.0f', now, epoch, hold, seq), 'PX', fmt(40 * 24 * HOUR + hold_ms))
+  -- Every field is an integer millisecond (or a count) far below 2^53: '%d' is exact here.
+  -- Number arguments reach Redis formatted in C, cheaper than a Lua string (see int.lua).
+  call('SET', KEYS[1], string.format('%d:%d:%d:%d', now, epoch, hold, seq), 'PX', 40 * 24 * HOUR + hold_ms)
 end
-local record_ttl = fmt(num(ARGV[3]))
+num(ARGV[3])
+local record_ttl = ARGV[3]
 local max_wait = num(ARGV[7])
 local horizon = num(ARGV[8])
 
@@ -248,11 +251,12 @@ end
 local raw = {}                    -- rate and batch keys: the stored string (false: none yet)
 local tat = {}                    -- rate keys: the TAT, as a number
 local str_ttl, str_dirty = {}, {} -- rate and batch keys to SET: last TTL; keys in order
--- Daily hashes, by 'key\nfield' (one string, not a table per key): the count, the increment; the
--- (key, field) pairs incremented, in order; the keys to give a TTL.
+-- Daily hashes, by key then field (a table per key costs less than a 'key\nfield' string per
+-- lookup): the count, the increment; the (key, field) pairs incremented, in order; the keys to
+-- give a TTL.
 local used, delta = {}, {}
-local day_kf, day_key, day_field, n_day = {}, {}, {}, 0
-local day_expire, day_expire_seen = {}, {}
+local day_key, day_field, n_day = {}, {}, 0
+local day_expire = {}
 local members_raw, members_changed, members_dirty = {}, {}, {}  -- distinct members hashes
 local trim_w, exp_ttl, exp_dirty = {}, {}, {}  -- sorted sets to trim (by W), last PEXPIRE TTL
 local rec_val, rec_dirty = {}, {} -- records written by this call
@@ -267,30 +271,36 @@ local function load(key)
 end
 
 local function daily_used(key, field)
-  local kf = key .. '\n' .. field
-  local v = used[kf]
+  local u = used[key]
+  if u == nil then
+    u = {}
+    used[key] = u
+  end
+  local v = u[field]
   if v == nil then
     v = tonumber(call('HGET', key, field) or '0')
-    used[kf] = v
+    u[field] = v
   end
-  return v, kf
+  return v
 end
 
 -- Count `cost` more on the daily hash `key`'s field (the local day), written at the end.
 local function daily_add(key, field, cost)
-  local u, kf = daily_used(key, field)
-  local d = delta[kf]
+  local u = daily_used(key, field)
+  local d = delta[key]
   if d == nil then
-    d = 0
-    n_day = n_day + 1
-    day_kf[n_day] = kf; day_key[n_day] = key; day_field[n_day] = field
-    if day_expire_seen[key] == nil then
-      day_expire_seen[key] = true
-      day_expire[#day_expire + 1] = key
-    end
+    d = {}
+    delta[key] = d
+    day_expire[#day_expire + 1] = key
   end
-  delta[kf] = d + cost
-  used[kf] = u + cost
+  local x = d[field]
+  if x == nil then
+    x = 0
+    n_day = n_day + 1
+    day_key[n_day] = key; day_field[n_day] = field
+  end
+  d[field] = x + cost
+  used[key][field] = u + cost
 end
 
 local function load_member(members, member)
@@ -523,22 +533,22 @@ for j = 1, n_messages do
     end
     if code == 1 and admit then
       -- Commit every limit, and the record with what cancel needs (ids, names and keys never
-      -- contain control characters, so tabs and newlines separate fields and lines): one string
-      -- per line, joined once.
+      -- contain control characters, so tabs and newlines separate fields and lines): the record's
+      -- pieces are gathered in `buf` and joined once (no intermediate string per line).
       if t ~= last_t then last_t, last_ts = t, fmt(t) end
       local ts = last_ts
-      buf[1] = 'a\t' .. ts .. '\t' .. cost_s .. '\t' .. m_id[j]
-      nb = 1
+      buf[1] = 'a\t'; buf[2] = ts; buf[3] = '\t'; buf[4] = cost_s; buf[5] = '\t'; buf[6] = m_id[j]
+      nb = 6
       for i = 1, n_limits do
         local kind, key, r = ck[i], ckey[i], cr[i]
-        nb = nb + 1
         if kind == 1 then
           local q = ra[r]
           local after = rate_commit(q, rb[r], rc[r], ca[i], t, cost)
           local ttl = floor(after / q) + STATE_EPOCH - now
           if ttl < 0 then ttl = 0 end
           local after_s = fmt(after)
-          buf[nb] = '\nr\t' .. key .. '\t' .. (raw[key] or '0') .. '\t' .. after_s
+          buf[nb + 1] = '\nr\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = raw[key] or '0'; buf[nb + 5] = '\t'; buf[nb + 6] = after_s
+          nb = nb + 6
           tat[key] = after
           raw[key] = after_s
           string_written(key, ttl + HOUR)
@@ -557,11 +567,13 @@ for j = 1, n_messages do
           end
           trim_w[key] = rb[r]
           expires(key, t - now + rb[r] + HOUR)
-          buf[nb] = '\nw\t' .. key
+          buf[nb + 1] = '\nw\t'; buf[nb + 2] = key
+          nb = nb + 2
         elseif kind == 3 then
           local _, _, field = day_of(cx[i], t)
           daily_add(key, field, cost)
-          buf[nb] = '\nd\t' .. key .. '\t' .. field
+          buf[nb + 1] = '\nd\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = field
+          nb = nb + 4
         elseif kind == 4 then
           local W, members, member = rb[r], cx[i], cm[i]
           local charged = t >= cb[i] + W
@@ -584,17 +596,19 @@ for j = 1, n_messages do
           end
           members_raw[members][member] = ts .. ':' .. fmt(charge) .. ':' .. fmt(cc[i] + 1)
           expires(members, t - now + W + HOUR)
+          nb = nb + 1
           buf[nb] = '\nx\t' .. key .. '\t' .. members .. '\t' .. member .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i]) .. '\t' .. (charged and '1' or '0')
         elseif kind == 5 then
           local run = cost
           if ca[i] ~= 0 and t - ca[i] < rb[r] then run = cb[i] + cost end
+          nb = nb + 1
           buf[nb] = '\nb\t' .. key .. '\t' .. fmt(ca[i]) .. '\t' .. fmt(cb[i]) .. '\t' .. fmt(cc[i])
           raw[key] = ts .. ':' .. fmt(run) .. ':' .. fmt(cc[i] + 1)
           string_written(key, t - now + rb[r] + HOUR)
         end
       end
       if rec_val[record] == nil then rec_dirty[#rec_dirty + 1] = record end
-      rec_val[record] = nb == 1 and buf[1] or concat(buf, '', 1, nb)
+      rec_val[record] = concat(buf, '', 1, nb)
     end
     out[o + 1] = code; out[o + 2] = t; out[o + 3] = pusher; out[o + 4] = retry
   end
@@ -605,20 +619,12 @@ end
 -- (wrong type, …) can leave state consumed without a record, never a record without its state.
 -- SET … GET refuses a key of another type (WRONGTYPE) as GET would have: MGET reads such a key
 -- as missing, and a plain SET would silently replace it.
--- Keys written by messages sent at one instant share their TTL: each distinct TTL is formatted once.
-local ttl_s = {}
 for _, key in ipairs(str_dirty) do
-  local ttl = str_ttl[key]
-  local s = ttl_s[ttl]
-  if s == nil then
-    s = fmt(ttl)
-    ttl_s[ttl] = s
-  end
-  call('SET', key, raw[key], 'PX', s, 'GET')
+  call('SET', key, raw[key], 'PX', str_ttl[key], 'GET')
 end
 for x = 1, n_day do
-  local inc = delta[day_kf[x]]
-  call('HINCRBY', day_key[x], day_field[x], inc == 1 and '1' or fmt(inc))
+  local inc = delta[day_key[x]][day_field[x]]
+  call('HINCRBY', day_key[x], day_field[x], inc)
 end
 for _, key in ipairs(day_expire) do
   call('PEXPIRE', key, DAILY_TTL)
@@ -640,8 +646,8 @@ for _, key in ipairs(exp_dirty) do
   -- Entries at or before now - W can no longer share a window with an instant >= now, and no
   -- search of this call looked below now - W + 1: trimming once, at the end, is the same.
   local W = trim_w[key]
-  if W ~= nil then call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - W)) end
-  call('PEXPIRE', key, fmt(exp_ttl[key]))
+  if W ~= nil then call('ZREMRANGEBYSCORE', key, '-inf', now - W) end
+  call('PEXPIRE', key, exp_ttl[key])
 end
 for _, record in ipairs(rec_dirty) do
   call('SET', record, rec_val[record], 'PX', record_ttl, 'GET')

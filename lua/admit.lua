@@ -54,6 +54,11 @@ The message record is one string: 'a\t<sendAt>\t<cost>\t<id>' and one '\n<undo l
   x charges members member lastSend lastCharge seq charged(1/0)   distinct
   b key last run seq            batch
 
+Limit state: a rate key holds its TAT; a batch key 'last:run:seq'; a daily key the counts of the
+local days not yet over, 'day:count' entries joined by ',' (one string, so that it is read by the
+MGET and written by one SET); window and distinct keys are sorted sets (a distinct rule's members
+hash holds 'lastSend:lastCharge:seq' per member).
+
 Within one call, state read from Redis is cached, and limit state and records are written once
 per key at the end, with the value and TTL the last write in message order would have left:
 every message sees the ones before it, and the final state is the one writes in order leave.
@@ -64,12 +69,11 @@ Sorted sets are written in place because the window search queries them.
 --- @include "rate"
 
 -- Locals are cheaper to reach than globals and library fields (one fewer table lookup each).
-local call, tonumber, floor, sub, match, concat = redis.call, tonumber, math.floor, string.sub, string.match, table.concat
+local call, tonumber, floor, sub, match, gmatch, concat = redis.call, tonumber, math.floor, string.sub, string.match, string.gmatch, table.concat
 
 local HOUR = 3600000
--- A daily count lives 40 days after its last write. Arguments reach redis.call as strings:
--- Lua's number-to-string conversion costs more than most commands.
-local DAILY_TTL = '3456000000'
+-- A daily state whose last day lies beyond the day table the client sent lives this long.
+local DAILY_TTL = 40 * 24 * HOUR
 local mode = ARGV[1]
 local admit = mode == 'admit'
 local now = num(ARGV[2])
@@ -251,12 +255,9 @@ end
 local raw = {}                    -- rate and batch keys: the stored string (false: none yet)
 local tat = {}                    -- rate keys: the TAT, as a number
 local str_ttl, str_dirty = {}, {} -- rate and batch keys to SET: last TTL; keys in order
--- Daily hashes, by key then field (a table per key costs less than a 'key\nfield' string per
--- lookup): the count, the increment; the (key, field) pairs incremented, in order; the keys to
--- give a TTL.
-local used, delta = {}, {}
-local day_key, day_field, n_day = {}, {}, 0
-local day_expire = {}
+-- Daily state (one string per key, read by the MGET): counts by local day number, the day table
+-- of the key's first message (to prune days that are over and find the TTL), the keys changed.
+local dcount, dtab, ddirty = {}, {}, {}
 local members_raw, members_changed, members_dirty = {}, {}, {}  -- distinct members hashes
 local trim_w, exp_ttl, exp_dirty = {}, {}, {}  -- sorted sets to trim (by W), last PEXPIRE TTL
 local rec_val, rec_dirty = {}, {} -- records written by this call
@@ -270,37 +271,33 @@ local function load(key)
   return v
 end
 
-local function daily_used(key, field)
-  local u = used[key]
-  if u == nil then
-    u = {}
-    used[key] = u
+-- A daily key's counts by day: 'day:count' entries joined by ',' (see the header).
+local function daily_counts(key)
+  local c = dcount[key]
+  if c == nil then
+    c = {}
+    local v = load(key)
+    if v and v ~= '' then
+      local n = 0
+      for d, x in gmatch(v, '(%-?%d+):(%d+)') do
+        c[tonumber(d)] = tonumber(x)
+        n = n + 1
+      end
+      if n == 0 then error('sluice: malformed daily state ' .. key) end
+    end
+    dcount[key] = c
   end
-  local v = u[field]
-  if v == nil then
-    v = tonumber(call('HGET', key, field) or '0')
-    u[field] = v
-  end
-  return v
+  return c
 end
 
--- Count `cost` more on the daily hash `key`'s field (the local day), written at the end.
-local function daily_add(key, field, cost)
-  local u = daily_used(key, field)
-  local d = delta[key]
-  if d == nil then
-    d = {}
-    delta[key] = d
-    day_expire[#day_expire + 1] = key
+-- Count `cost` more on `key` for local day `day` (of day table `tab`), written at the end.
+local function daily_add(key, day, cost, tab)
+  local c = daily_counts(key)
+  c[day] = (c[day] or 0) + cost
+  if dtab[key] == nil then
+    dtab[key] = tab
+    ddirty[#ddirty + 1] = key
   end
-  local x = d[field]
-  if x == nil then
-    x = 0
-    n_day = n_day + 1
-    day_key[n_day] = key; day_field[n_day] = field
-  end
-  d[field] = x + cost
-  used[key][field] = u + cost
 end
 
 local function load_member(members, member)
@@ -341,9 +338,9 @@ local function earliest(i, at, cost)
   elseif kind == 3 then
     local key, tab, count = ckey[i], cx[i], ra[cr[i]]
     while true do
-      local day, next_start, field = day_of(tab, at)
+      local day, next_start = day_of(tab, at)
       if day == nil then return -4 end
-      if daily_used(key, field) + cost <= count then return at end
+      if (daily_counts(key)[day] or 0) + cost <= count then return at end
       at = next_start
     end
   elseif kind == 4 then
@@ -418,21 +415,17 @@ end
 -- keys per MGET (unpack fails past ~8,000 values): one command instead of one GET per key.
 local MGET_CHUNK = 500
 local records = {}
-for c = 2, n_messages + 1, MGET_CHUNK do
-  local last = c + MGET_CHUNK - 1
-  if last > n_messages + 1 then last = n_messages + 1 end
-  local got = call('MGET', unpack(KEYS, c, last))
-  for k = c, last do records[k - 1] = got[k - c + 1] end
-end
 do
+  -- The records first (message j's at position j), then the limit strings: one MGET per chunk.
   local strings = {}
+  for j = 1, n_messages do strings[j] = KEYS[1 + j] end
   for j = 1, n_messages do
     local shape, v = m_shape[j], m_at[j]
     local skind = shape.kind
     for i = 1, shape.nl do
       local kind = skind[i]
       v = v + 1
-      if kind == 1 or kind == 5 then
+      if kind == 1 or kind == 5 or kind == 3 then
         local key = KEYS[m_vals[v]]
         if key ~= nil and raw[key] == nil then
           raw[key] = false
@@ -447,7 +440,9 @@ do
     local last = c + MGET_CHUNK - 1
     if last > #strings then last = #strings end
     local got = call('MGET', unpack(strings, c, last))
-    for k = c, last do raw[strings[k]] = got[k - c + 1] end
+    for k = c, last do
+      if k <= n_messages then records[k] = got[k - c + 1] else raw[strings[k]] = got[k - c + 1] end
+    end
   end
 end
 
@@ -570,8 +565,8 @@ for j = 1, n_messages do
           buf[nb + 1] = '\nw\t'; buf[nb + 2] = key
           nb = nb + 2
         elseif kind == 3 then
-          local _, _, field = day_of(cx[i], t)
-          daily_add(key, field, cost)
+          local day, _, field = day_of(cx[i], t)
+          daily_add(key, day, cost, cx[i])
           buf[nb + 1] = '\nd\t'; buf[nb + 2] = key; buf[nb + 3] = '\t'; buf[nb + 4] = field
           nb = nb + 4
         elseif kind == 4 then
@@ -622,12 +617,22 @@ end
 for _, key in ipairs(str_dirty) do
   call('SET', key, raw[key], 'PX', str_ttl[key], 'GET')
 end
-for x = 1, n_day do
-  local inc = delta[day_key[x]][day_field[x]]
-  call('HINCRBY', day_key[x], day_field[x], inc)
-end
-for _, key in ipairs(day_expire) do
-  call('PEXPIRE', key, DAILY_TTL)
+for _, key in ipairs(ddirty) do
+  -- Days that are over can never be asked for again (sends go at or after now): dropped. The key
+  -- lives until its last day ends (an hour more), or DAILY_TTL past a table too short to tell.
+  local c, tab = dcount[key], dtab[key]
+  local today = day_of(tab, now) or -math.huge
+  local days = {}
+  for d, x in pairs(c) do
+    if d >= today and x > 0 then days[#days + 1] = d end
+  end
+  table.sort(days)
+  local parts = {}
+  for k, d in ipairs(days) do parts[k] = fmt(d) .. ':' .. fmt(c[d]) end
+  local ttl = DAILY_TTL
+  local after_last = days[#days] - tab.day0 + 2
+  if after_last <= tab.n then ttl = entry(tab, after_last) - now + HOUR end
+  call('SET', key, concat(parts, ','), 'PX', ttl, 'GET')
 end
 for _, members in ipairs(members_dirty) do
   local changed, values = members_changed[members], members_raw[members]

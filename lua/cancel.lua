@@ -60,7 +60,17 @@ for _, f in ipairs(lines) do
   elseif kind == 'w' then
     for j = 1, cost do redis.call('ZREM', k, send_at .. ':' .. id .. ':' .. j) end
   elseif kind == 'd' then
-    redis.call('HINCRBY', k, f[3], -cost)
+    -- 'day:count' entries joined by ',' (see lua/admit.lua); the day's count goes down by the cost.
+    local v = redis.call('GET', k)
+    if v then
+      local parts = {}
+      for d, x in string.gmatch(v, '(%-?%d+):(%d+)') do
+        local c = num(x)
+        if d == f[3] then c = c - cost end
+        if c > 0 then parts[#parts + 1] = d .. ':' .. fmt(c) end
+      end
+      redis.call('SET', k, table.concat(parts, ','), 'KEEPTTL')
+    end
   elseif kind == 'x' then
     local charges, members, member = k, f[3], f[4]
     if seq_of(redis.call('HGET', members, member)) == num(f[7]) + 1 then

@@ -228,7 +228,7 @@ export class RedisStore implements AdmissionStore {
           remaining = Math.max(0, rule.count - (await this.#client.zcount(k, now - rule.windowMs + 1, now)));
           break;
         case 'daily':
-          remaining = Math.max(0, rule.count - Number((await this.#client.hget(k, String(calendar.dayOf(now)))) ?? 0));
+          remaining = Math.max(0, rule.count - dailyCount((await this.#client.get(k)) ?? '', calendar.dayOf(now)));
           break;
         case 'batch': {
           const [last = 0, run = 0] = ((await this.#client.get(k)) ?? '0:0:0').split(':').map(Number);
@@ -650,6 +650,15 @@ function decisionOf(id: string, reply: readonly number[], at: number, names: rea
       // -2: beyond maxWait; -4: the server's clock lies outside the calendar the client sent.
       return { ok: false, id, reason: 'wait-exceeds-max', limit, retryAt: retryAt >= 0 ? retryAt : null, duplicate: false };
   }
+}
+
+/** A daily key's count for one local day: the state is 'day:count' entries joined by ',' (lua/admit.lua). */
+function dailyCount(state: string, day: number): number {
+  for (const entry of state.split(',')) {
+    const [d, count] = entry.split(':');
+    if (Number(d) === day) return Number(count);
+  }
+  return 0;
 }
 
 /** The state keys a record's undo lines name, in order (see lua/cancel.lua). */

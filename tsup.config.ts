@@ -22,6 +22,7 @@ export default defineConfig([
     entry: {
       'cli/main': 'src/cli/main.ts',
       'bench/main': 'bench/main.ts',
+      'bench/lua-instructions': 'bench/lua-instructions.ts',
       'bench/hammer-worker': 'bench/hammer-worker.ts',
       'bench/sustained-runner': 'bench/sustained/runner-entry.ts',
       // The planner's worker file again, beside each executable that bundles the planner.

@@ -1,0 +1,166 @@
+// How many machine instructions redis-server spends inside EVALSHA per admission call, counted by
+// valgrind's callgrind: unlike wall time on a shared 2-core machine (±30% between runs), the count
+// repeats to within ~1%, so a change to lua/admit.lua of a few percent can be seen at all.
+//
+// Method: the shipped RedisStore makes real calls against a plain redis-server and the EVALSHA
+// arguments are captured (the explicit clock fixed, so that a replay decides the same way); then a
+// redis-server under callgrind (counting only inside evalShaCommand: the script, the commands it
+// runs and its reply) replays them from an empty database. `node dist/bench/lua-instructions.js`
+// after `npm run build`; needs valgrind (`apt-get install -y valgrind`). Takes a few minutes.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { RedisStore, validatePolicy, type Message, type Policy } from '../src/index.js';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { SCRIPTS } from '../src/store/redis/scripts.js';
+import { freePort } from '../test/support/free-port.js';
+import { findExecutable, startRedis } from '../test/support/redis-server.js';
+
+const OPEN = 1_000_000_000;
+const single = validatePolicy({
+  name: 'single',
+  defaultTimeZone: 'UTC',
+  limits: [{ name: 'number', scope: 'number', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN }],
+  sendWindows: [],
+});
+// The bench's 4-limit admission (bench/redis.ts).
+const four = validatePolicy({
+  name: 'four',
+  defaultTimeZone: 'Europe/Madrid',
+  limits: [
+    { name: 'number', scope: 'number', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN },
+    { name: 'pair', scope: 'pair', kind: 'rate', count: 1, periodMs: 1, burst: 1 },
+    { name: 'daily', scope: 'recipient', kind: 'daily', count: OPEN },
+    { name: 'api', scope: 'apiKey', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN },
+  ],
+  sendWindows: [],
+});
+
+let seq = 0;
+const message = (i: number): Message => ({ id: `b${seq++}`, to: `+3460${String(i % 100_000).padStart(7, '0')}`, from: `num-${i % 4}`, portfolio: 'acme', category: 'utility', apiKey: 'key-1' });
+
+interface Capture {
+  readonly args: string[][];
+  readonly messages: number;
+  /** The script body (sluice's admit script, or the peer's as it sent it with EVAL). */
+  readonly lua: string;
+}
+
+/** The peer's consume (rate-limiter-flexible RateLimiterRedis, one limit) on the same server. */
+async function capturePeer(calls: number): Promise<Capture> {
+  const server = await startRedis();
+  const client = new Redis({ host: server.host, port: server.port });
+  try {
+    const peer = new RateLimiterRedis({ storeClient: client, points: OPEN, duration: 1, keyPrefix: 'rlf' });
+    const args: string[][] = [];
+    let lua = '';
+    type Send = (command: { name: string; args: unknown[] }, ...rest: unknown[]) => unknown;
+    const original = client.sendCommand.bind(client) as unknown as Send;
+    (client as unknown as { sendCommand: Send }).sendCommand = (command, ...rest) => {
+      if (command.name === 'evalsha') args.push(command.args.map(String));
+      // ioredis sends the body with EVAL once Redis answers NOSCRIPT.
+      if (command.name === 'eval') lua = String(command.args[0]);
+      return original(command, ...rest);
+    };
+    for (let c = 0; c < calls; c++) await peer.consume(`num-${c % 4}`);
+    // ioredis loads a defined command's body without going through sendCommand: read it from the peer.
+    if (lua === '') lua = String((peer as unknown as { _incrTtlLuaScript?: string })._incrTtlLuaScript ?? '');
+    if (lua === '' || args.length === 0) throw new Error('the peer script or its calls were not captured');
+    return { args, messages: calls, lua };
+  } finally {
+    client.disconnect();
+    await server.stop();
+  }
+}
+
+/** `calls` admission calls of `perCall` messages each (concurrent admits, coalesced by the store). */
+async function capture(policy: Policy, perCall: number, calls: number): Promise<Capture> {
+  const server = await startRedis();
+  const client = new Redis({ host: server.host, port: server.port });
+  try {
+    const store = await RedisStore.connect(policy, client, { prefix: `${policy.name}:` });
+    const args: string[][] = [];
+    type Send = (command: { name: string; args: unknown[] }, ...rest: unknown[]) => unknown;
+    const original = client.sendCommand.bind(client) as unknown as Send;
+    (client as unknown as { sendCommand: Send }).sendCommand = (command, ...rest) => {
+      if (command.name === 'evalsha') args.push(command.args.map(String));
+      return original(command, ...rest);
+    };
+    for (let c = 0; c < calls; c++) {
+      if (perCall > 16) await store.admitMany(Array.from({ length: perCall }, () => message(seq)));
+      else await Promise.all(Array.from({ length: perCall }, () => store.admit(message(seq))));
+    }
+    // A fixed clock (ARGV[2]) and no remembered epoch or seq (ARGV[4], ARGV[5]): the replay starts
+    // from an empty database and must not read that as lost state.
+    const clock = Date.now() - 1000;
+    args.forEach((a, i) => {
+      const keys = Number(a[1]);
+      a[2 + keys + 1] = String(clock + i);
+      a[2 + keys + 3] = '-1';
+      a[2 + keys + 4] = '-1';
+    });
+    return { args, messages: calls * perCall, lua: SCRIPTS.admit.lua };
+  } finally {
+    client.disconnect();
+    await server.stop();
+  }
+}
+
+/** Instructions inside EVALSHA while a fresh redis-server under callgrind replays `captured`. */
+async function countInstructions(captured: Capture): Promise<number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-callgrind-'));
+  const port = await freePort();
+  const out = path.join(dir, 'callgrind.out');
+  const child = spawn('valgrind', ['--tool=callgrind', '--toggle-collect=evalShaCommand', `--callgrind-out-file=${out}`, 'redis-server', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  try {
+    const client = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    client.on('error', () => {});
+    for (let tries = 0; ; tries++) {
+      try {
+        await client.connect();
+        break;
+      } catch (err) {
+        if (tries > 300) throw err;
+        await sleep(100);
+      }
+    }
+    const sha = (await client.script('LOAD', captured.lua)) as string;
+    for (const a of captured.args) await client.call('EVALSHA', sha, ...a.slice(1));
+    await client.shutdown('NOSAVE').catch(() => {});
+    client.disconnect();
+    await exited;
+    const report = execFileSync('callgrind_annotate', [out], { encoding: 'utf8' });
+    const total = /([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS/.exec(report) ?? /([\d,]+)\s+PROGRAM TOTALS/.exec(report);
+    if (!total?.[1]) throw new Error('callgrind_annotate printed no total');
+    return Number(total[1].replace(/,/g, ''));
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (findExecutable('valgrind') === undefined) throw new Error('valgrind not found: install it with `apt-get install -y valgrind`');
+  const cases: [string, Policy, number, number][] = [
+    ['1 limit, 1 message per call', single, 1, 200],
+    ['1 limit, 128 messages per call (batched)', single, 128, 10],
+    ['4-limit, 1 message per call', four, 1, 200],
+    ['4-limit, 8 messages per call (16 in flight)', four, 8, 50],
+    ['4-limit, 128 messages per call (batched)', four, 128, 10],
+  ];
+  console.log(`instructions redis-server runs inside EVALSHA (callgrind), script ${SCRIPTS.admit.name}`);
+  for (const [name, policy, perCall, calls] of cases) {
+    const captured = await capture(policy, perCall, calls);
+    const ir = await countInstructions(captured);
+    console.log(`  ${name.padEnd(46)} ${String(Math.round(ir / captured.args.length)).padStart(10)} per call ${String(Math.round(ir / captured.messages)).padStart(8)} per message`);
+  }
+  const peer = await capturePeer(200);
+  const ir = await countInstructions(peer);
+  console.log(`  ${'rate-limiter-flexible consume (1 limit)'.padEnd(46)} ${String(Math.round(ir / peer.args.length)).padStart(10)} per call ${String(Math.round(ir / peer.messages)).padStart(8)} per consume`);
+}
+
+await main();

@@ -13,34 +13,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { RedisStore, validatePolicy, type Message, type Policy } from '../src/index.js';
+import { RedisStore, type Policy } from '../src/index.js';
+import { four, message, single } from './redis.js';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { SCRIPTS } from '../src/store/redis/scripts.js';
 import { freePort } from '../test/support/free-port.js';
 import { findExecutable, startRedis } from '../test/support/redis-server.js';
 
 const OPEN = 1_000_000_000;
-const single = validatePolicy({
-  name: 'single',
-  defaultTimeZone: 'UTC',
-  limits: [{ name: 'number', scope: 'number', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN }],
-  sendWindows: [],
-});
-// The bench's 4-limit admission (bench/redis.ts).
-const four = validatePolicy({
-  name: 'four',
-  defaultTimeZone: 'Europe/Madrid',
-  limits: [
-    { name: 'number', scope: 'number', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN },
-    { name: 'pair', scope: 'pair', kind: 'rate', count: 1, periodMs: 1, burst: 1 },
-    { name: 'daily', scope: 'recipient', kind: 'daily', count: OPEN },
-    { name: 'api', scope: 'apiKey', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN },
-  ],
-  sendWindows: [],
-});
-
-let seq = 0;
-const message = (i: number): Message => ({ id: `b${seq++}`, to: `+3460${String(i % 100_000).padStart(7, '0')}`, from: `num-${i % 4}`, portfolio: 'acme', category: 'utility', apiKey: 'key-1' });
 
 interface Capture {
   readonly args: string[][];
@@ -90,8 +70,8 @@ async function capture(policy: Policy, perCall: number, calls: number): Promise<
       return original(command, ...rest);
     };
     for (let c = 0; c < calls; c++) {
-      if (perCall > 16) await store.admitMany(Array.from({ length: perCall }, () => message(seq)));
-      else await Promise.all(Array.from({ length: perCall }, () => store.admit(message(seq))));
+      if (perCall > 16) await store.admitMany(Array.from({ length: perCall }, (_, i) => message(c * perCall + i)));
+      else await Promise.all(Array.from({ length: perCall }, (_, i) => store.admit(message(c * perCall + i))));
     }
     // A fixed clock (ARGV[2]) and no remembered epoch or seq (ARGV[4], ARGV[5]): the replay starts
     // from an empty database and must not read that as lost state.

@@ -38,13 +38,14 @@ export interface RedisResults {
 }
 
 const OPEN = 1_000_000_000;
-const single = validatePolicy({
+/** The bench's Redis policies and messages (bench/lua-instructions.ts counts instructions on the same). */
+export const single = validatePolicy({
   name: 'single',
   defaultTimeZone: 'UTC',
   limits: [{ name: 'number', scope: 'number', kind: 'rate', count: OPEN, periodMs: 1000, burst: OPEN }],
   sendWindows: [],
 });
-const four = validatePolicy({
+export const four = validatePolicy({
   name: 'four',
   defaultTimeZone: 'Europe/Madrid',
   limits: [
@@ -57,7 +58,7 @@ const four = validatePolicy({
 });
 
 let seq = 0;
-const message = (i: number): Message => ({
+export const message = (i: number): Message => ({
   id: `b${seq++}`,
   to: `+3460${String(i % 100_000).padStart(7, '0')}`,
   from: `num-${i % 4}`,

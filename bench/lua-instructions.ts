@@ -82,11 +82,24 @@ async function capture(policy: Policy, perCall: number, calls: number): Promise<
       a[2 + keys + 3] = '-1';
       a[2 + keys + 4] = '-1';
     });
-    return { args, messages: calls * perCall, lua: SCRIPTS.admit.lua };
+    return { args, messages: calls * perCall, lua: cutShort(SCRIPTS.admit.lua) };
   } finally {
     client.disconnect();
     await server.stop();
   }
+}
+
+/**
+ * `SLUICE_LUA_CUT=N`: the admit script returns right after its (bundled) line N, so that the
+ * difference between two cuts is what the lines between them cost. Cut at statement boundaries.
+ */
+function cutShort(lua: string): string {
+  const cut = process.env['SLUICE_LUA_CUT'];
+  if (cut === undefined || cut === '') return lua;
+  const lines = lua.split('\n');
+  const at = Number(cut);
+  if (!Number.isInteger(at) || at < 1 || at > lines.length) throw new Error(`SLUICE_LUA_CUT: a line number from 1 to ${lines.length}`);
+  return [...lines.slice(0, at), 'do return {} end', ...lines.slice(at)].join('\n');
 }
 
 /** Instructions inside EVALSHA while a fresh redis-server under callgrind replays `captured`. */
@@ -124,6 +137,13 @@ async function countInstructions(captured: Capture): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (process.env['SLUICE_LUA_LINES']) {
+    // Where a cut can go: the bundled script's top-level statements, numbered.
+    SCRIPTS.admit.lua.split('\n').forEach((line, i) => {
+      if (/^(local|for|if|do|end)\b/.test(line)) console.log(`${i + 1}\t${line}`);
+    });
+    return;
+  }
   if (findExecutable('valgrind') === undefined) throw new Error('valgrind not found: install it with `apt-get install -y valgrind`');
   const cases: [string, Policy, number, number][] = [
     ['1 limit, 1 message per call', single, 1, 200],
@@ -132,12 +152,17 @@ async function main(): Promise<void> {
     ['4-limit, 8 messages per call (16 in flight)', four, 8, 50],
     ['4-limit, 128 messages per call (batched)', four, 128, 10],
   ];
-  console.log(`instructions redis-server runs inside EVALSHA (callgrind), script ${SCRIPTS.admit.name}`);
+  const cut = process.env['SLUICE_LUA_CUT'];
+  console.log(`instructions redis-server runs inside EVALSHA (callgrind), script ${SCRIPTS.admit.name}${cut ? `, cut short after line ${cut}` : ''}`);
+  // SLUICE_LUA_CASE=text: only the cases whose name contains it (and no peer row).
+  const only = process.env['SLUICE_LUA_CASE'];
   for (const [name, policy, perCall, calls] of cases) {
+    if (only && !name.includes(only)) continue;
     const captured = await capture(policy, perCall, calls);
     const ir = await countInstructions(captured);
     console.log(`  ${name.padEnd(46)} ${String(Math.round(ir / captured.args.length)).padStart(10)} per call ${String(Math.round(ir / captured.messages)).padStart(8)} per message`);
   }
+  if (only) return;
   const peer = await capturePeer(200);
   const ir = await countInstructions(peer);
   console.log(`  ${'rate-limiter-flexible consume (1 limit)'.padEnd(46)} ${String(Math.round(ir / peer.args.length)).padStart(10)} per call ${String(Math.round(ir / peer.messages)).padStart(8)} per consume`);

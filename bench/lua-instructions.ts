@@ -14,79 +14,71 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisStore, type Policy } from '../src/index.js';
-import { four, message, single } from './redis.js';
+import { four, message, OPEN, single } from './redis.js';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { SCRIPTS } from '../src/store/redis/scripts.js';
 import { freePort } from '../test/support/free-port.js';
 import { findExecutable, startRedis } from '../test/support/redis-server.js';
 
-const OPEN = 1_000_000_000;
-
 interface Capture {
   readonly args: string[][];
   readonly messages: number;
-  /** The script body (sluice's admit script, or the peer's as it sent it with EVAL). */
+  /** The script body the calls ran (sluice's admit script, or the peer's). */
   readonly lua: string;
+}
+
+/** Runs `calls` against a fresh redis-server and returns the EVALSHA argument lists they sent. */
+async function captureEvalsha(calls: (client: Redis) => Promise<void>): Promise<string[][]> {
+  const server = await startRedis();
+  const client = new Redis({ host: server.host, port: server.port });
+  try {
+    const args: string[][] = [];
+    type Send = (command: { name: string; args: unknown[] }, ...rest: unknown[]) => unknown;
+    const original = client.sendCommand.bind(client) as unknown as Send;
+    (client as unknown as { sendCommand: Send }).sendCommand = (command, ...rest) => {
+      if (command.name === 'evalsha') args.push(command.args.map(String));
+      return original(command, ...rest);
+    };
+    await calls(client);
+    return args;
+  } finally {
+    client.disconnect();
+    await server.stop();
+  }
 }
 
 /** The peer's consume (rate-limiter-flexible RateLimiterRedis, one limit) on the same server. */
 async function capturePeer(calls: number): Promise<Capture> {
-  const server = await startRedis();
-  const client = new Redis({ host: server.host, port: server.port });
-  try {
+  let lua = '';
+  const args = await captureEvalsha(async (client) => {
     const peer = new RateLimiterRedis({ storeClient: client, points: OPEN, duration: 1, keyPrefix: 'rlf' });
-    const args: string[][] = [];
-    let lua = '';
-    type Send = (command: { name: string; args: unknown[] }, ...rest: unknown[]) => unknown;
-    const original = client.sendCommand.bind(client) as unknown as Send;
-    (client as unknown as { sendCommand: Send }).sendCommand = (command, ...rest) => {
-      if (command.name === 'evalsha') args.push(command.args.map(String));
-      // ioredis sends the body with EVAL once Redis answers NOSCRIPT.
-      if (command.name === 'eval') lua = String(command.args[0]);
-      return original(command, ...rest);
-    };
     for (let c = 0; c < calls; c++) await peer.consume(`num-${c % 4}`);
     // ioredis loads a defined command's body without going through sendCommand: read it from the peer.
-    if (lua === '') lua = String((peer as unknown as { _incrTtlLuaScript?: string })._incrTtlLuaScript ?? '');
-    if (lua === '' || args.length === 0) throw new Error('the peer script or its calls were not captured');
-    return { args, messages: calls, lua };
-  } finally {
-    client.disconnect();
-    await server.stop();
-  }
+    lua = String((peer as unknown as { _incrTtlLuaScript?: string })._incrTtlLuaScript ?? '');
+  });
+  if (lua === '' || args.length === 0) throw new Error('the peer script or its calls were not captured');
+  return { args, messages: calls, lua };
 }
 
 /** `calls` admission calls of `perCall` messages each (concurrent admits, coalesced by the store). */
 async function capture(policy: Policy, perCall: number, calls: number): Promise<Capture> {
-  const server = await startRedis();
-  const client = new Redis({ host: server.host, port: server.port });
-  try {
+  const args = await captureEvalsha(async (client) => {
     const store = await RedisStore.connect(policy, client, { prefix: `${policy.name}:` });
-    const args: string[][] = [];
-    type Send = (command: { name: string; args: unknown[] }, ...rest: unknown[]) => unknown;
-    const original = client.sendCommand.bind(client) as unknown as Send;
-    (client as unknown as { sendCommand: Send }).sendCommand = (command, ...rest) => {
-      if (command.name === 'evalsha') args.push(command.args.map(String));
-      return original(command, ...rest);
-    };
     for (let c = 0; c < calls; c++) {
       if (perCall > 16) await store.admitMany(Array.from({ length: perCall }, (_, i) => message(c * perCall + i)));
       else await Promise.all(Array.from({ length: perCall }, (_, i) => store.admit(message(c * perCall + i))));
     }
-    // A fixed clock (ARGV[2]) and no remembered epoch or seq (ARGV[4], ARGV[5]): the replay starts
-    // from an empty database and must not read that as lost state.
-    const clock = Date.now() - 1000;
-    args.forEach((a, i) => {
-      const keys = Number(a[1]);
-      a[2 + keys + 1] = String(clock + i);
-      a[2 + keys + 3] = '-1';
-      a[2 + keys + 4] = '-1';
-    });
-    return { args, messages: calls * perCall, lua: cutShort(SCRIPTS.admit.lua) };
-  } finally {
-    client.disconnect();
-    await server.stop();
-  }
+  });
+  // A fixed clock (ARGV[2]) and no remembered epoch or seq (ARGV[4], ARGV[5]): the replay starts
+  // from an empty database and must not read that as lost state.
+  const clock = Date.now() - 1000;
+  args.forEach((a, i) => {
+    const keys = Number(a[1]);
+    a[2 + keys + 1] = String(clock + i);
+    a[2 + keys + 3] = '-1';
+    a[2 + keys + 4] = '-1';
+  });
+  return { args, messages: calls * perCall, lua: cutShort(SCRIPTS.admit.lua) };
 }
 
 /**

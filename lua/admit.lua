@@ -213,12 +213,13 @@ for x = 1, n_shapes do
   shapes[x] = { nl = nl, n = nl + nw, kind = kind, rule = rule, tab = tab }
 end
 
+-- Day numbers as strings, shared by every day table of the call (formatted once).
+local day_str = {}
+
 -- The local day containing `at` (a number and its field name) and the start of the next day,
 -- or nil outside the table. The last answer is kept: the messages of a call mostly ask the same.
 -- The table starts the day before the client's now, so a scan from the start reads two or three
 -- entries for instants near now (entries are parsed on demand).
--- Day numbers as strings, shared by every day table of the call (formatted once).
-local day_str = {}
 local function day_of(tab, at)
   if tab.at == at then return tab.day, tab.next, tab.field end
   local n = tab.n
@@ -419,7 +420,7 @@ do
   if next_key ~= #KEYS + 1 then error('sluice: message blocks do not name every key') end
 end
 
--- Read the records and the rate and batch strings of the whole call up front, a few hundred
+-- Read the records and the rate, batch and daily strings of the whole call up front, a few hundred
 -- keys per MGET (unpack fails past ~8,000 values): one command instead of one GET per key.
 local MGET_CHUNK = 500
 local records = {}
@@ -570,8 +571,8 @@ for j = 1, n_messages do
           end
           trim_w[key] = rb[r]
           expires(key, t - now + rb[r] + HOUR)
-          buf[nb + 1] = '\nw\t'; buf[nb + 2] = key
-          nb = nb + 2
+          nb = nb + 1
+          buf[nb] = '\nw\t' .. key
         elseif kind == 3 then
           local day, _, field = day_of(cx[i], t)
           daily_add(key, day, cost, cx[i])
